@@ -1,0 +1,185 @@
+"""Cases: the inputs (x, y, W, b) an implementation is called with.
+
+A case is fully determined by its :class:`CaseSpec` (widths, batch, dtype, device, regime,
+seed), so any failing case can be rebuilt from one command line. Values are drawn in float64
+on the CPU from a generator seeded by the spec, then cast and moved: the float32 case is the
+float64 case rounded, and the CPU and CUDA cases hold the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+__all__ = ["CaseSpec", "Case", "REGIMES", "make_case", "builtin_cases", "parse_dtype"]
+
+# How far from zero the pre-activations sit. "saturated" puts |z| in the hundreds, where σ′
+# underflows and naive formulas overflow; "tiny" and "large" stress magnitudes.
+REGIMES = {"normal": 1.0, "saturated": 100.0, "tiny": 1e-3, "large": 10.0}
+
+_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def parse_dtype(name: str) -> torch.dtype:
+    """``"float32"`` -> ``torch.float32``; a clear error for anything else."""
+    try:
+        return _DTYPES[name]
+    except KeyError:
+        raise ValueError(f"dtype={name!r} is not one of {', '.join(_DTYPES)}") from None
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """Everything needed to rebuild a case: its architecture, batch, dtype, device and values."""
+
+    widths: tuple[int, ...]
+    batch: int = 1
+    dtype: str = "float64"
+    device: str = "cpu"
+    regime: str = "normal"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.widths) < 2:
+            raise ValueError(f"widths={list(self.widths)} needs at least an input and an output width")
+        if min(self.widths) < 1:
+            raise ValueError(f"widths={list(self.widths)} has a width below 1")
+        if self.batch < 1:
+            raise ValueError(f"batch={self.batch} must be at least 1")
+        if self.regime not in REGIMES:
+            raise ValueError(f"regime={self.regime!r} is not one of {', '.join(REGIMES)}")
+        parse_dtype(self.dtype)
+
+    @property
+    def depth(self) -> int:
+        """Number of layers (weight matrices), L + 1 in the seed's notation."""
+        return len(self.widths) - 1
+
+    @property
+    def size(self) -> int:
+        """Number of parameters, batch included as a tie-breaker: what "smallest case" means."""
+        return sum(m * n + m for n, m in zip(self.widths, self.widths[1:])) * self.batch
+
+    def describe(self) -> dict:
+        """The JSON form used in reports (``case`` in the CLI contract)."""
+        return {
+            "widths": list(self.widths),
+            "batch": self.batch,
+            "device": self.device,
+            "dtype": self.dtype,
+            "regime": self.regime,
+            "seed": self.seed,
+        }
+
+    def cli_args(self) -> str:
+        """The ``gradcheck check`` options that rebuild exactly this case."""
+        parts = [f"--widths {','.join(map(str, self.widths))}", f"--dtype {self.dtype}"]
+        if self.batch > 1:
+            parts.append(f"--batch --batch-size {self.batch}")
+        if self.regime != "normal":
+            parts.append(f"--regime {self.regime}")
+        if self.device != "cpu":
+            parts.append(f"--device {self.device}")
+        parts.append(f"--seed {self.seed}")
+        return " ".join(parts)
+
+
+@dataclass
+class Case:
+    """A concrete call: ``forward_backward(x, y, W, b)`` for one :class:`CaseSpec`."""
+
+    spec: CaseSpec
+    x: Tensor
+    y: Tensor
+    W: list[Tensor] = field(default_factory=list)
+    b: list[Tensor] = field(default_factory=list)
+
+    def tensors(self) -> dict[str, Tensor]:
+        """Every input by a readable name (``x``, ``y``, ``W[0]``, ``b[0]``, ...)."""
+        named = {"x": self.x, "y": self.y}
+        for l, (W_l, b_l) in enumerate(zip(self.W, self.b)):
+            named[f"W[{l}]"] = W_l
+            named[f"b[{l}]"] = b_l
+        return named
+
+    def fresh_copy(self) -> "Case":
+        """Independent copies of every tensor, so a mutating implementation can't spoil the case."""
+        return Case(self.spec, self.x.clone(), self.y.clone(), [w.clone() for w in self.W], [c.clone() for c in self.b])
+
+    def as_float64_cpu(self) -> "Case":
+        """The same numbers where the oracles work: float64 on the CPU."""
+
+        def up(t: Tensor) -> Tensor:
+            return t.detach().to(device="cpu", dtype=torch.float64)
+
+        return Case(self.spec, up(self.x), up(self.y), [up(w) for w in self.W], [up(c) for c in self.b])
+
+
+def _generator(spec: CaseSpec) -> torch.Generator:
+    key = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}".encode()
+    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
+
+
+def make_case(spec: CaseSpec) -> Case:
+    """Draw the case's values (standard normal, like the seed, scaled by the regime)."""
+    gen = _generator(spec)
+    scale = REGIMES[spec.regime]
+    widths = spec.widths
+
+    def draw(*shape: int, s: float = 1.0) -> Tensor:
+        return torch.randn(*shape, generator=gen, dtype=torch.float64) * s
+
+    x = draw(widths[0], spec.batch)
+    # Targets inside (0, 1), where a sigmoid output can reach them.
+    y = torch.rand(widths[-1], spec.batch, generator=gen, dtype=torch.float64)
+    W = [draw(m, n, s=scale) for n, m in zip(widths, widths[1:])]
+    b = [draw(m, 1, s=scale) for m in widths[1:]]
+    dtype = parse_dtype(spec.dtype)
+
+    def place(t: Tensor) -> Tensor:
+        return t.to(device=spec.device, dtype=dtype)
+
+    return Case(spec, place(x), place(y), [place(w) for w in W], [place(c) for c in b])
+
+
+# The built-in deterministic set: depths 1-5, the seed's 7-5-3-1 demo, width-1 layers, square
+# layers, n_L == n_0, n_L > 1 and saturated sigmoids, in float32 and float64. Shapes change from
+# one call to the next, so an implementation that keeps state across calls shows it.
+_SINGLE = [
+    ((7, 5, 3, 1), "normal", "float32"),
+    ((7, 5, 3, 1), "normal", "float64"),
+    ((4, 3), "normal", "float64"),
+    ((3, 1), "normal", "float32"),
+    ((3, 4, 2), "normal", "float64"),
+    ((5, 4, 3, 2, 3), "normal", "float64"),
+    ((6, 5, 4, 3, 2, 1), "normal", "float32"),
+    ((1, 1), "normal", "float64"),
+    ((3, 1, 4, 2), "normal", "float64"),
+    ((1, 1, 1), "normal", "float32"),
+    ((4, 4, 4, 4), "normal", "float64"),
+    ((3, 5, 3), "normal", "float32"),
+    ((2, 3, 4), "normal", "float64"),
+    ((7, 5, 3, 1), "saturated", "float64"),
+    ((7, 5, 3, 1), "saturated", "float32"),
+    ((3, 4, 3), "saturated", "float64"),
+]
+_BATCHED = [
+    ((7, 5, 3, 1), 4, "float64"),
+    ((3, 1, 4, 2), 3, "float32"),
+    ((4, 4, 4, 4), 2, "float64"),
+    ((2, 3, 4), 5, "float64"),
+    ((1, 1), 3, "float32"),
+]
+
+
+def builtin_cases(*, seed: int = 0, batch: bool = False, devices: tuple[str, ...] = ("cpu",)) -> list[CaseSpec]:
+    """The deterministic case list of ``gradcheck check``, on every requested device."""
+    specs = []
+    for device in devices:
+        specs += [CaseSpec(w, 1, dt, device, regime, seed) for w, regime, dt in _SINGLE]
+        if batch:
+            specs += [CaseSpec(w, B, dt, device, "normal", seed) for w, B, dt in _BATCHED]
+    return specs

@@ -1,0 +1,316 @@
+"""The checker core: call an implementation on cases and turn what it returns into verdicts.
+
+For each case the implementation is called once, on fresh copies of the inputs, and judged by a
+fixed sequence of named checks (see :data:`CHECKS`); each failure is a :class:`Failure` record
+naming the check, the layer and the parameter. Values are compared with the autograd oracle
+under the implementation dtype's tolerance, and the finite-difference and reference oracles
+arbitrate: where the oracles disagree with each other, the verdict is *inconclusive* and nobody
+is blamed. Nothing here prints or knows about the CLI, the plugin or the grader.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import torch
+from torch import Tensor
+
+from .cases import Case, CaseSpec, make_case, parse_dtype
+from .compare import TOLERANCES, Mismatch, allowed_error, compare, describe_mismatch
+from .invoke import CallOutcome, call_contained
+from .oracles import Gradients, autograd_oracle, finite_difference_oracle, reference_oracle
+from .spec import SEED, Spec
+
+__all__ = ["CHECKS", "Failure", "CaseResult", "Truth", "check_case", "check_cases", "compute_truth"]
+
+# Every check, in the order a case is judged. A case stops at the first of the first two that
+# fails (nothing else can be judged without a 3-tuple).
+CHECKS = (
+    "call",
+    "returns",
+    "loss-value",
+    "gradient-count",
+    "gradient-types",
+    "gradient-shapes",
+    "gradient-dtypes",
+    "gradient-devices",
+    "finite",
+    "gradient-values",
+    "input-mutation",
+    "hidden-state",
+)
+PARAMS = ("W", "b")
+DEFAULT_TIMEOUT = 10.0
+# A trusted computation in the implementation's dtype shows how much round-off is fair; a correct
+# implementation written differently may be somewhat worse, so it gets this multiple of it.
+NOISE_MARGIN = 10.0
+
+
+@dataclass
+class Failure:
+    """One failed check: what, where (layer, parameter, worst entry) and by how much."""
+
+    check: str
+    kind: str
+    message: str
+    layer: int | None = None
+    param: str | None = None
+    expected: Any = None
+    got: Any = None
+    mismatch: Mismatch | None = None
+    fd_max_abs_error: float | None = None
+    case: CaseSpec | None = None
+    diagnosis: str | None = None
+    hint: str | None = None
+    confidence: float | None = None
+    evidence: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple:
+        """Failures with the same key are the same problem seen in different cases."""
+        return (self.check, self.layer, self.param, self.kind)
+
+
+@dataclass
+class Truth:
+    """What the oracles say about one case (float64, CPU), and how much noise the dtype allows."""
+
+    autograd: Gradients
+    fd: Gradients
+    reference: Gradients | None
+    noise: dict[tuple[int | None, str], float]  # (layer, param) -> round-off of a trusted run; (None, "loss") too
+    disagreements: dict[tuple[int, str], str]  # (layer, param) -> why the oracles disagree there
+
+
+@dataclass
+class CaseResult:
+    """Everything one call showed: failures, which checks ran, what came back (float64 copies)."""
+
+    case: CaseSpec
+    failures: list[Failure] = field(default_factory=list)
+    evaluated: set[str] = field(default_factory=set)
+    truth: Truth | None = None
+    returned: dict[tuple[int | None, str], Tensor] = field(default_factory=dict)
+    errors: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)  # max abs error vs (autograd, FD)
+    output: str = ""
+
+    def fail(self, check: str, kind: str, message: str, **details: Any) -> None:
+        self.failures.append(Failure(check, kind, message, case=self.case, **details))
+
+
+def _oracle_disagreements(truth_ad: Gradients, fd: Gradients, ref: Gradients | None) -> dict[tuple[int, str], str]:
+    """Where the oracles themselves disagree: a harness or precision problem, never the student's."""
+    notes = {}
+    for layer in range(len(truth_ad.W)):
+        for param in PARAMS:
+            ad = truth_ad.param(layer, param)
+            scale = float(ad.abs().max())
+            bad = compare(fd.param(layer, param), ad, 10 * fd.noise(layer, param) + 1e-8 * scale)
+            if bad:
+                notes[(layer, param)] = f"autograd and finite differences disagree on {param}[{layer}] ({describe_mismatch(bad)})"
+            elif ref is not None and compare(ref.param(layer, param), ad, allowed_error(ad, TOLERANCES[torch.float64])):
+                notes[(layer, param)] = f"autograd and the reference implementation disagree on {param}[{layer}]"
+    return notes
+
+
+def _dtype_noise(spec: Spec, case: Case, exact: Gradients) -> dict[tuple[int | None, str], float]:
+    """Largest error of autograd run in the case's own dtype (CPU), per tensor and for the loss."""
+    dtype = parse_dtype(case.spec.dtype)
+    if dtype == torch.float64:
+        return {}
+    low = Case(case.spec, *(t.detach().cpu().to(dtype) for t in (case.x, case.y)), [w.detach().cpu().to(dtype) for w in case.W], [v.detach().cpu().to(dtype) for v in case.b])
+    W = [w.clone().requires_grad_(True) for w in low.W]
+    b = [v.clone().requires_grad_(True) for v in low.b]
+    with torch.enable_grad():
+        loss = spec.loss(low.x, low.y, W, b)
+        grads = torch.autograd.grad(loss, [*W, *b])
+    loss = loss.detach()
+    noise: dict[tuple[int | None, str], float] = {(None, "loss"): abs(float(loss) - float(exact.loss))}
+    for layer in range(len(W)):
+        noise[(layer, "W")] = float((grads[layer].double() - exact.W[layer]).abs().max())
+        noise[(layer, "b")] = float((grads[len(W) + layer].double() - exact.b[layer]).abs().max())
+    return noise
+
+
+def compute_truth(spec: Spec, case: Case) -> Truth:
+    """Run all three oracles on a case and note where they disagree."""
+    ad = autograd_oracle(spec, case)
+    fd = finite_difference_oracle(spec, case)
+    ref = reference_oracle(case) if spec == SEED else None
+    return Truth(ad, fd, ref, _dtype_noise(spec, case, ad), _oracle_disagreements(ad, fd, ref))
+
+
+def _loss_value(loss: Any) -> float | None:
+    """The implementation's loss as a number: a scalar, or the sum of an elementwise tensor."""
+    if isinstance(loss, numbers.Real):
+        return float(loss)
+    if type(loss) is Tensor and loss.is_floating_point():
+        return float(loss.detach().double().sum())
+    return None
+
+
+def _check_loss(result: CaseResult, loss: Any, truth: Truth, dtype: torch.dtype) -> None:
+    result.evaluated.add("loss-value")
+    got = _loss_value(loss)
+    expected = float(truth.autograd.loss)
+    if got is None:
+        result.fail("loss-value", "type", f"the loss is a {type(loss).__name__}; expected a number or a float tensor", param="loss")
+        return
+    allowed = TOLERANCES[dtype].rtol * abs(expected) + NOISE_MARGIN * truth.noise.get((None, "loss"), 0.0) + 1e-12
+    if not abs(got - expected) <= allowed:
+        result.fail(
+            "loss-value", "value",
+            f"loss is {got:.6g}, expected {expected:.6g} (error {abs(got - expected):.3g}, up to {allowed:.3g} allowed)",
+            param="loss", expected=expected, got=got, evidence={"ratio": got / expected if expected else math.nan},
+        )
+
+
+def _gradient_lists(result: CaseResult, returned: Sequence[Any], depth: int) -> dict[str, Sequence[Any]]:
+    """The W and b gradient lists that have the right length; failures for the others."""
+    result.evaluated.add("gradient-count")
+    usable = {}
+    for param, grads in zip(PARAMS, returned[1:]):
+        if not isinstance(grads, (list, tuple)):
+            result.fail("gradient-count", "type", f"{param}_grads is a {type(grads).__name__}; expected a list of {depth} tensors", param=param)
+        elif len(grads) != depth:
+            result.fail("gradient-count", "count", f"{param}_grads has {len(grads)} entries; the network has {depth} layers", param=param, expected=depth, got=len(grads))
+        else:
+            usable[param] = grads
+    return usable
+
+
+def _check_tensor(result: CaseResult, case: Case, truth: Truth, layer: int, param: str, grad: Any) -> None:
+    """Type, shape, dtype, device, finiteness and values of one returned gradient."""
+    where = {"layer": layer, "param": param}
+    name = f"{param}_grads[{layer}]"
+    target = (case.W if param == "W" else case.b)[layer]
+    result.evaluated.update({"gradient-types", "gradient-shapes"})
+    if not isinstance(grad, Tensor):
+        result.fail("gradient-types", "missing" if grad is None else "type", f"{name} is {type(grad).__name__}; expected a torch.Tensor", **where, got=type(grad).__name__)
+        return
+    if type(grad) is not Tensor:
+        result.fail("gradient-types", "subclass", f"{name} is a {type(grad).__name__}, a tensor subclass; expected a plain torch.Tensor", **where, got=type(grad).__name__)
+        return
+    if grad.shape != target.shape:
+        result.fail("gradient-shapes", "shape", f"{name} has shape {list(grad.shape)}; {param}[{layer}] has shape {list(target.shape)}", **where, expected=list(target.shape), got=list(grad.shape))
+        return
+    result.evaluated.update({"gradient-dtypes", "gradient-devices", "finite"})
+    if grad.dtype != target.dtype:
+        result.fail("gradient-dtypes", "dtype", f"{name} is {grad.dtype}; {param}[{layer}] is {target.dtype}", **where, expected=str(target.dtype), got=str(grad.dtype))
+    if grad.device != target.device:
+        result.fail("gradient-devices", "device", f"{name} is on {grad.device}; {param}[{layer}] is on {target.device}", **where, expected=str(target.device), got=str(grad.device))
+    if not grad.is_floating_point():
+        result.fail("gradient-dtypes", "dtype", f"{name} has integer dtype {grad.dtype}", **where, expected=str(target.dtype), got=str(grad.dtype))
+        return
+    got = grad.detach().to(device="cpu", dtype=torch.float64)
+    result.returned[(layer, param)] = got
+    if not bool(torch.isfinite(got).all()):
+        kind = "nan" if bool(torch.isnan(got).any()) else "inf"
+        index = tuple(int(i) for i in (~torch.isfinite(got)).nonzero()[0])
+        result.fail("finite", kind, f"{name} has {int((~torch.isfinite(got)).sum())} non-finite entries, first at index {index}; the true gradient is finite", **where)
+        return
+    if (layer, param) in truth.disagreements:
+        return  # inconclusive: the report lists truth.disagreements, and nobody is blamed
+    result.evaluated.add("gradient-values")
+    expected = truth.autograd.param(layer, param)
+    noise = NOISE_MARGIN * truth.noise.get((layer, param), 0.0)
+    mismatch = compare(got, expected, allowed_error(expected, TOLERANCES[target.dtype], noise))
+    fd_error = float((got - truth.fd.param(layer, param)).abs().max())
+    result.errors[(layer, param)] = (float((got - expected).abs().max()), fd_error)
+    if mismatch:
+        result.fail("gradient-values", "value", f"{name}: {describe_mismatch(mismatch)}", **where, mismatch=mismatch, fd_max_abs_error=fd_error)
+
+
+def _check_mutation(result: CaseResult, case: Case, called_with: Case) -> None:
+    result.evaluated.add("input-mutation")
+    for (name, before), after in zip(case.tensors().items(), called_with.tensors().values()):
+        if after.shape != before.shape or not torch.equal(after, before):
+            layer = int(name[2:-1]) if name[0] in "Wb" else None
+            param = name[0] if name[0] in "Wb" else None
+            result.fail("input-mutation", "mutation", f"the call modified its input {name}", layer=layer, param=param, evidence={"tensor": name})
+
+
+def check_case(fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: float | None = DEFAULT_TIMEOUT) -> tuple[CaseResult, CallOutcome]:
+    """Call ``fn`` once on a fresh copy of ``case`` and run every per-case check."""
+    result = CaseResult(case.spec, truth=truth)
+    called_with = case.fresh_copy()
+    outcome = call_contained(fn, called_with.x, called_with.y, called_with.W, called_with.b, timeout=timeout)
+    result.output = outcome.output
+    result.evaluated.add("call")
+    if not outcome.ok:
+        result.fail("call", "timeout" if outcome.timed_out else "exception", outcome.describe_error(), evidence={"where": outcome.where})
+        return result, outcome
+    result.evaluated.add("returns")
+    value = outcome.value
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        shape = f"a {len(value)}-{type(value).__name__}" if isinstance(value, (tuple, list)) else repr(value) if value is None else f"a {type(value).__name__}"
+        result.fail("returns", "type", f"returned {shape}; expected a 3-tuple (loss, W_grads, b_grads)")
+        return result, outcome
+    dtype = parse_dtype(case.spec.dtype)
+    _check_loss(result, value[0], truth, dtype)
+    for param, grads in _gradient_lists(result, value, len(case.W)).items():
+        for layer, grad in enumerate(grads):
+            _check_tensor(result, case, truth, layer, param, grad)
+    _check_mutation(result, case, called_with)
+    return result, outcome
+
+
+def _check_hidden_state(first: CaseResult, again: CaseResult) -> None:
+    """The same case twice, with other shapes in between, must give the same gradients."""
+    again.evaluated.add("hidden-state")
+    for key, before in first.returned.items():
+        after = again.returned.get(key)
+        if after is None or after.shape != before.shape:
+            continue
+        tolerance = TOLERANCES[parse_dtype(first.case.dtype)]
+        mismatch = compare(after, before, allowed_error(before, tolerance))
+        if mismatch:
+            layer, param = key
+            again.fail("hidden-state", "state", f"a repeated call gave different {param}_grads[{layer}] ({describe_mismatch(mismatch)}): the result depends on earlier calls", layer=layer, param=param, mismatch=mismatch)
+
+
+@dataclass
+class Run:
+    """The raw outcome of checking one implementation on a list of cases."""
+
+    results: list[CaseResult]
+    skipped: list[CaseSpec]
+    elapsed_s: float
+
+
+def check_cases(
+    fn: Callable[..., Any],
+    specs: Sequence[CaseSpec],
+    *,
+    spec: Spec = SEED,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    on_case: Callable[[CaseResult], None] | None = None,
+) -> Run:
+    """Check ``fn`` on every case, then repeat the first to expose hidden state.
+
+    After a timeout the implementation is not called again: a hang costs one time limit, not one
+    per case.
+    """
+    start = time.perf_counter()
+    results: list[CaseResult] = []
+    skipped: list[CaseSpec] = []
+    for i, case_spec in enumerate(specs):
+        if any(f.kind == "timeout" for r in results for f in r.failures):
+            skipped.append(case_spec)
+            continue
+        case = make_case(case_spec)
+        result, _ = check_case(fn, case, compute_truth(spec, case), timeout=timeout)
+        results.append(result)
+        if on_case:
+            on_case(result)
+    if results and results[0].returned and not skipped:
+        first = results[0]
+        case = make_case(first.case)
+        again, _ = check_case(fn, case, first.truth, timeout=timeout)  # type: ignore[arg-type]
+        _check_hidden_state(first, again)
+        results.append(again)
+    return Run(results, skipped, time.perf_counter() - start)

@@ -1,0 +1,141 @@
+"""Turning a target (``file.py``, ``notebook.ipynb`` or ``package.module:attr``) into a callable.
+
+Loading runs the target's top-level code, so it goes through :func:`call_contained` too: prints
+are captured, hangs are cut, and every way it can fail becomes one :class:`LoadError` line.
+Notebook code cells run in order in one namespace, like "Run All"; IPython magics (``%...``,
+``%%...``) and shell lines (``!...``) are skipped, and a cell that raises is noted and skipped
+rather than fatal, because a broken demo cell must not hide a working function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .invoke import call_contained, register_source
+
+__all__ = ["LoadError", "Target", "load_target", "notebook_cells", "strip_magics"]
+
+LOAD_TIMEOUT = 60.0
+
+
+class LoadError(Exception):
+    """The target could not be turned into a callable; the message is one line for the user."""
+
+
+@dataclass
+class Target:
+    """A loaded implementation and what loading it printed or survived."""
+
+    label: str
+    function_name: str
+    function: Callable[..., Any]
+    output: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def strip_magics(source: str) -> str | None:
+    """A code cell without IPython syntax; ``None`` for a cell magic that is not Python."""
+    lines = source.splitlines()
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        if not first.startswith(("%%time", "%%capture")):
+            return None  # %%bash, %%writefile, ...: not Python
+        lines = lines[1:]
+    kept = []
+    for line in lines:
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            kept.append(line[: len(line) - len(stripped)] + "pass")  # keep blocks well-formed
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def notebook_cells(path: str) -> list[str]:
+    """The code cells of a notebook, in order, magics stripped."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises many kinds for a damaged file
+        raise LoadError(f"{path} is not a readable notebook: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    cells = [strip_magics(c.source) for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+    return [c for c in cells if c is not None]
+
+
+def _compile(source: str, filename: str) -> types.CodeType:
+    register_source(filename, source)
+    try:
+        return compile(source, filename, "exec")
+    except SyntaxError as exc:
+        text = (exc.text or "").strip()
+        raise LoadError(f"{os.path.basename(filename)}:{exc.lineno}: SyntaxError: {exc.msg}" + (f": {text}" if text else "")) from None
+
+
+def _run(code: types.CodeType, namespace: dict, what: str, timeout: float) -> tuple[str, str | None]:
+    """Execute ``code``; returns (captured output, one-line error or None)."""
+    outcome = call_contained(exec, code, namespace, timeout=timeout)
+    return outcome.output, (None if outcome.ok else f"{what}: {outcome.describe_error()}")
+
+
+def _load_file(path: str, timeout: float) -> tuple[dict, str, list[str]]:
+    if not os.path.exists(path):
+        raise LoadError(f"no such file: {path}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # a target may import helpers that sit beside it
+    if path.endswith(".ipynb"):
+        namespace: dict = {"__name__": "__main__", "__file__": os.path.abspath(path)}
+        output, warnings = [], []
+        for number, source in enumerate(notebook_cells(path), start=1):
+            code = _compile(source, f"{path} [cell {number}]")
+            printed, error = _run(code, namespace, f"cell {number} raised", timeout)
+            output.append(printed)
+            if error:
+                warnings.append(error)
+        return namespace, "".join(output), warnings
+    with open(path, encoding="utf-8", errors="replace") as f:
+        code = _compile(f.read(), path)
+    namespace = {"__name__": "gradcheck_target", "__file__": os.path.abspath(path)}
+    output, error = _run(code, namespace, f"loading {os.path.basename(path)} failed", timeout)
+    if error:
+        raise LoadError(error)
+    return namespace, output, []
+
+
+def _load_module(name: str, timeout: float) -> tuple[dict, str]:
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    outcome = call_contained(importlib.import_module, name, timeout=timeout)
+    if not outcome.ok:
+        raise LoadError(f"cannot import {name}: {outcome.describe_error()}")
+    return vars(outcome.value), outcome.output
+
+
+def load_target(target: str, function: str = "forward_backward", *, timeout: float = LOAD_TIMEOUT) -> Target:
+    """Load ``target`` and return the function to check; :class:`LoadError` if that is impossible."""
+    warnings: list[str] = []
+    if target.endswith((".py", ".ipynb")) or os.sep in target or os.path.exists(target):
+        namespace, output, warnings = _load_file(target, timeout)
+        where = os.path.basename(target)
+    else:
+        module, _, attr = target.partition(":")
+        function = attr or function
+        namespace, output = _load_module(module, timeout)
+        where = module
+    if function not in namespace:
+        found = sorted(n for n, v in namespace.items() if inspect.isfunction(v) and not n.startswith("_"))
+        hint = f" (it defines: {', '.join(found)})" if found else ""
+        detail = f"; {warnings[0]}" if warnings else ""
+        raise LoadError(f"{where} defines no '{function}'{hint}{detail}")
+    fn = namespace[function]
+    if not callable(fn):
+        raise LoadError(f"'{function}' in {where} is a {type(fn).__name__}, not a function")
+    return Target(label=target, function_name=function, function=fn, output=output, warnings=warnings)
+

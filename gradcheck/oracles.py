@@ -1,0 +1,159 @@
+"""Three independent opinions on the true gradients, always computed in float64 on the CPU.
+
+* :func:`autograd_oracle`: torch autograd through the specification's forward pass. Exact up to
+  round-off; also records every z⁽ˡ⁾, a⁽ˡ⁾ and δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾, which the diagnosis uses to test
+  explanations numerically.
+* :func:`finite_difference_oracle`: central differences over every parameter, with a per-entry
+  noise estimate. It exploits the layers: perturbing any entry of W⁽ˡ⁾ or b⁽ˡ⁾ changes z⁽ˡ⁾ by a
+  known column, so all perturbations of one layer travel as extra activation columns through the
+  layers above it (one matrix product per layer, not one forward pass per parameter).
+* :func:`reference_oracle`: the hand-written backprop in ``reference_impl`` (seed spec only).
+
+The three never share code paths for the derivative, so when two agree and the implementation
+differs, the implementation is wrong; when the oracles themselves disagree, the harness says so
+instead of blaming anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+import reference_impl
+
+from .cases import Case
+from .spec import Spec
+
+__all__ = ["Gradients", "autograd_oracle", "finite_difference_oracle", "reference_oracle", "FD_STEP"]
+
+# Central-difference step in float64: truncation ~h²·f‴/6 ≈ 1e-11 and round-off ~ε·|L|/h ≈ 1e-11.
+FD_STEP = 1e-5
+# Upper bound on perturbation columns pushed through the network at once (memory, not speed).
+FD_MAX_COLUMNS = 1 << 16
+
+
+@dataclass
+class Gradients:
+    """A loss and one gradient per parameter; float64, CPU. ``noise`` bounds FD error per entry."""
+
+    loss: Tensor
+    W: list[Tensor]
+    b: list[Tensor]
+    zs: list[Tensor] = field(default_factory=list)
+    activations: list[Tensor] = field(default_factory=list)
+    deltas: list[Tensor] = field(default_factory=list)
+    W_noise: list[Tensor] = field(default_factory=list)
+    b_noise: list[Tensor] = field(default_factory=list)
+
+    def param(self, layer: int, name: str) -> Tensor:
+        """The gradient of ``W[layer]`` (``name="W"``) or ``b[layer]`` (``name="b"``)."""
+        return (self.W if name == "W" else self.b)[layer]
+
+    def noise(self, layer: int, name: str) -> Tensor | None:
+        """The finite-difference error bound for that gradient, if this oracle has one."""
+        bounds = self.W_noise if name == "W" else self.b_noise
+        return bounds[layer] if bounds else None
+
+
+def autograd_oracle(spec: Spec, case: Case) -> Gradients:
+    """Autograd through ``spec.forward``; also returns z⁽ˡ⁾, a⁽ˡ⁾ and δ⁽ˡ⁾ for the diagnosis."""
+    c = case.as_float64_cpu()
+    W = [w.clone().requires_grad_(True) for w in c.W]
+    b = [v.clone().requires_grad_(True) for v in c.b]
+    with torch.enable_grad():
+        zs, activations = spec.forward(c.x, W, b)
+        loss = spec.column_losses(activations[-1], c.y).sum()
+        grads = torch.autograd.grad(loss, [*W, *b, *zs])
+    L1 = len(W)
+    return Gradients(
+        loss=loss.detach(),
+        W=list(grads[:L1]),
+        b=list(grads[L1 : 2 * L1]),
+        zs=[z.detach() for z in zs],
+        activations=[a.detach() for a in activations],
+        deltas=list(grads[2 * L1 :]),
+    )
+
+
+def reference_oracle(case: Case) -> Gradients:
+    """``reference_impl.forward_backward`` in float64: the seed's equations, written by hand."""
+    c = case.as_float64_cpu()
+    loss, W_grads, b_grads = reference_impl.forward_backward(c.x, c.y, c.W, c.b)
+    return Gradients(loss=loss, W=list(W_grads), b=list(b_grads))
+
+
+def _perturbations(a_prev: Tensor, rows: int, first: int, last: int) -> tuple[Tensor, Tensor]:
+    """Which row of z⁽ˡ⁾ parameters ``first..last-1`` move, and by how much per unit step.
+
+    Parameters are numbered W⁽ˡ⁾ row-major first, then b⁽ˡ⁾. Moving W[i, j] moves row i of z
+    by a⁽ˡ⁻¹⁾[j, :]; moving b[i] moves row i by one. Returns ``row`` ``[p]`` and ``slope`` ``[p, B]``.
+    """
+    n_in, batch = a_prev.shape
+    index = torch.arange(first, last)
+    is_weight = index < rows * n_in
+    row = torch.where(is_weight, index // n_in, index - rows * n_in)
+    slope = torch.where(is_weight.unsqueeze(1), a_prev[index % n_in], torch.ones(batch, dtype=a_prev.dtype))
+    return row, slope
+
+
+def _losses_after_moving(spec: Spec, case: Case, layer: int, row: Tensor, change: Tensor, zs: list[Tensor]) -> Tensor:
+    """Losses ``[steps, p]`` (summed over the batch) when entry ``row[k]`` of a⁽ˡ⁾ moves by ``change[:, k]``.
+
+    ``change`` is ``[steps, p, B]``. One entry of a⁽ˡ⁾ moves per column, so z⁽ˡ⁺¹⁾ moves by one
+    column of W⁽ˡ⁺¹⁾ times that change: layer l + 1 needs no matrix product, the layers above
+    one product each, for all perturbations at once.
+    """
+    steps, p, batch = change.shape
+    if layer + 1 == len(case.W):  # the output itself moves
+        a = spec.activation(zs[layer]).view(-1, 1, 1, batch)
+        a = a + torch.nn.functional.one_hot(row, a.shape[0]).T.to(a.dtype).view(-1, 1, p, 1) * change
+    else:
+        z = zs[layer + 1].view(-1, 1, 1, batch) + case.W[layer + 1][:, row].view(-1, 1, p, 1) * change
+        a = spec.activation(z.reshape(z.shape[0], -1))
+        for W_k, b_k in zip(case.W[layer + 2 :], case.b[layer + 2 :]):
+            a = spec.activation(W_k @ a + b_k)
+    columns = a.reshape(a.shape[0], -1)
+    return spec.column_losses(columns, case.y.repeat(1, steps * p)).view(steps, p, batch).sum(dim=2)
+
+
+def _central_differences(spec: Spec, case: Case, layer: int, inputs: list[Tensor], zs: list[Tensor], step: float) -> tuple[Tensor, Tensor]:
+    """Central differences at steps h and 2h for every parameter of one layer, flat."""
+    a_prev, z = inputs[layer], zs[layer]
+    rows, batch = z.shape
+    count = case.W[layer].numel() + rows
+    chunk = max(1, FD_MAX_COLUMNS // (4 * batch))
+    shifts = torch.tensor([step, -step, 2 * step, -2 * step], dtype=z.dtype).view(4, 1, 1)
+    at_h, at_2h = [], []
+    for first in range(0, count, chunk):
+        row, slope = _perturbations(a_prev, rows, first, min(count, first + chunk))
+        z_row = z[row]  # [p, B]
+        change = spec.activation(z_row + shifts * slope) - spec.activation(z_row)
+        losses = _losses_after_moving(spec, case, layer, row, change, zs)
+        at_h.append((losses[0] - losses[1]) / (2 * step))
+        at_2h.append((losses[2] - losses[3]) / (4 * step))
+    return torch.cat(at_h), torch.cat(at_2h)
+
+
+def finite_difference_oracle(spec: Spec, case: Case, step: float = FD_STEP) -> Gradients:
+    """Central-difference gradients of every parameter, with a per-entry error bound.
+
+    The bound adds the truncation error, estimated from the same difference at twice the step
+    (Richardson: it is a third of their gap), and the round-off floor ε·|L|/h.
+    """
+    c = case.as_float64_cpu()
+    zs, activations = spec.forward(c.x, c.W, c.b)
+    loss = spec.column_losses(activations[-1], c.y).sum()
+    roundoff = 8 * torch.finfo(torch.float64).eps * (1.0 + float(loss.abs())) / step
+    result = Gradients(loss=loss, W=[], b=[])
+    inputs = [c.x, *activations[:-1]]
+    for layer, W_l in enumerate(c.W):
+        g_h, g_2h = _central_differences(spec, c, layer, inputs, zs, step)
+        noise = (g_h - g_2h).abs() / 3 + roundoff
+        n_weights = W_l.numel()
+        result.W.append(g_h[:n_weights].view_as(W_l))
+        result.b.append(g_h[n_weights:].view_as(c.b[layer]))
+        result.W_noise.append(noise[:n_weights].view_as(W_l))
+        result.b_noise.append(noise[n_weights:].view_as(c.b[layer]))
+    return result

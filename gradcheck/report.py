@@ -1,0 +1,182 @@
+"""Reports: the run's results folded into one verdict, as JSON (the CLI contract) or as text.
+
+Folding keeps one failure per problem, ``(check, layer, param, kind)``, shown in the smallest
+case where it appeared, and orders them root cause first: by check, then from the output layer
+down, because lower layers inherit the errors of higher ones through δ.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+
+from .checker import CHECKS, PARAMS, CaseResult, Failure, Run
+
+__all__ = ["Report", "build_report", "to_json", "render_text", "Row"]
+
+
+@dataclass
+class Report:
+    """The verdict on one implementation, and everything needed to explain it."""
+
+    target: str
+    command: str  # "gradcheck check TARGET [--function F]": the prefix of every reproduction
+    seed: int
+    run: Run
+    failures: list[Failure]
+    warnings: list[str] = field(default_factory=list)
+    output: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def inconclusive(self) -> list[str]:
+        notes = {n for r in self.run.results if r.truth for n in r.truth.disagreements.values()}
+        return sorted(notes)
+
+    def reproduce(self, failure: Failure) -> str:
+        return f"{self.command} {failure.case.cli_args()}" if failure.case else self.command
+
+
+def _order(f: Failure) -> tuple:
+    layer = -1 if f.layer is None else f.layer
+    return (CHECKS.index(f.check), -layer, (*PARAMS, "loss", None).index(f.param))
+
+
+def fold_failures(results: list[CaseResult]) -> list[Failure]:
+    """One failure per problem, from its smallest case, root cause first."""
+    smallest: dict[tuple, Failure] = {}
+    seen: dict[tuple, int] = {}
+    for result in results:
+        for f in result.failures:
+            seen[f.key] = seen.get(f.key, 0) + 1
+            best = smallest.get(f.key)
+            if best is None or (f.case and best.case and f.case.size < best.case.size):
+                smallest[f.key] = f
+    for key, f in smallest.items():
+        f.evidence["cases_showing_it"] = seen[key]
+    return sorted(smallest.values(), key=_order)
+
+
+def build_report(target: str, run: Run, *, seed: int, function: str = "forward_backward", output: str = "", warnings: list[str] | None = None) -> Report:
+    command = f"gradcheck check {shlex.quote(target)}" + (f" --function {function}" if function != "forward_backward" else "")
+    return Report(target, command, seed, run, fold_failures(run.results), list(warnings or []), output)
+
+
+def check_summaries(report: Report) -> list[dict]:
+    """``checks`` of the JSON: every check that ran, whether it passed, on how many cases."""
+    summaries = []
+    failed = {f.check for f in report.failures}
+    for name in CHECKS:
+        cases = sum(name in r.evaluated for r in report.run.results)
+        if cases or name in failed:
+            summaries.append({"name": name, "passed": name not in failed, "cases": cases})
+    return summaries
+
+
+def _failure_json(report: Report, f: Failure) -> dict:
+    m = f.mismatch
+    return {
+        "check": f.check,
+        "layer": f.layer,
+        "param": f.param,
+        "kind": f.kind,
+        "message": f.message,
+        "expected": f.expected,
+        "got": f.got,
+        "max_abs_error": m.max_abs_error if m else None,
+        "max_rel_error": m.max_rel_error if m else None,
+        "worst_index": list(m.worst_index) if m else None,
+        "fd_max_abs_error": f.fd_max_abs_error,
+        "diagnosis": f.diagnosis,
+        "confidence": f.confidence,
+        "hint": f.hint,
+        "evidence": {k: v for k, v in f.evidence.items() if isinstance(v, (int, float, str, list, type(None)))},
+        "case": f.case.describe() if f.case else None,
+        "reproduce": report.reproduce(f),
+    }
+
+
+def to_json(report: Report) -> dict:
+    """The object ``gradcheck check --json`` prints (see PRODUCT.md's CLI contract)."""
+    return {
+        "target": report.target,
+        "passed": report.passed,
+        "checks": check_summaries(report),
+        "failures": [_failure_json(report, f) for f in report.failures],
+        "inconclusive": report.inconclusive,
+        "warnings": report.warnings,
+        "cases_run": len(report.run.results),
+        "cases_skipped": [s.describe() for s in report.run.skipped],
+        "seed": report.seed,
+        "elapsed_s": round(report.run.elapsed_s, 3),
+    }
+
+
+@dataclass
+class Row:
+    """One line of the per-layer table: a (layer, parameter) and how each check went for it."""
+
+    layer: int
+    param: str
+    marks: dict[str, str]  # check -> "ok" | "FAIL" | "-"
+    max_abs_error: float | None
+    fd_max_abs_error: float | None
+
+
+_TENSOR_CHECKS = ("gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite", "gradient-values")
+
+
+def layer_rows(report: Report) -> list[Row]:
+    """The per-layer table's rows, from the output layer down."""
+    depth = max((len(r.case.widths) - 1 for r in report.run.results), default=0)
+    failed = {(f.layer, f.param, f.check) for f in report.failures}
+    rows = []
+    for layer in reversed(range(depth)):
+        for param in PARAMS:
+            errors = [r.errors[(layer, param)] for r in report.run.results if (layer, param) in r.errors]
+            marks = {}
+            for check in _TENSOR_CHECKS:
+                ran = any(r.case.depth > layer and check in r.evaluated for r in report.run.results)
+                marks[check] = "FAIL" if (layer, param, check) in failed else ("ok" if ran else "-")
+            rows.append(Row(layer, param, marks, max((e[0] for e in errors), default=None), max((e[1] for e in errors), default=None)))
+    return rows
+
+
+def render_text(report: Report, console) -> None:
+    """The human report: verdict, per-layer table, then each failure with its smallest case."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    verdict = "[bold green]PASS[/]" if report.passed else "[bold red]FAIL[/]"
+    console.print(f"{verdict} {report.target}: {len(report.run.results)} calls, {len(report.failures)} problem(s), {report.run.elapsed_s:.1f} s")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    table = Table(title="per layer and parameter, worst over all cases", title_justify="left", caption="err: max abs error vs autograd (AD) and vs finite differences (FD)", caption_justify="left")
+    table.add_column("layer", justify="right", no_wrap=True, min_width=5)
+    table.add_column("param", no_wrap=True, min_width=5)
+    for check in _TENSOR_CHECKS:
+        table.add_column(check.replace("gradient-", "").rstrip("s"), justify="center", no_wrap=True)
+    table.add_column("err AD", justify="right", no_wrap=True)
+    table.add_column("err FD", justify="right", no_wrap=True)
+    style = {"ok": "[green]✓[/]", "FAIL": "[bold red]✗[/]", "-": "[dim]·[/]"}
+    for row in layer_rows(report):
+        errors = [f"{e:.2e}" if e is not None else "-" for e in (row.max_abs_error, row.fd_max_abs_error)]
+        table.add_row(str(row.layer), row.param, *(style[row.marks[c]] for c in _TENSOR_CHECKS), *errors)
+    console.print(table)
+    for f in report.failures:
+        where = "" if f.layer is None else f" layer {f.layer}" + (f" {f.param}" if f.param else "")
+        if f.layer is None and f.param:
+            where = f" {f.param}"
+        console.print(f"[bold red]✗ {f.check}[/]{where}: {escape(f.message)}", highlight=False)
+        if f.diagnosis:
+            confidence = f" ({f.confidence:.0%})" if f.confidence is not None else ""
+            console.print(f"  likely bug: [bold]{f.diagnosis}[/]{confidence}: {escape(f.hint or '')}", highlight=False)
+        if f.case:
+            c = f.case
+            console.print(f"  smallest case: widths {list(c.widths)}, batch {c.batch}, {c.dtype}, {c.device}, {c.regime}", highlight=False)
+        console.print(f"  reproduce: {escape(report.reproduce(f))}", highlight=False, soft_wrap=True)
+    for note in report.inconclusive:
+        console.print(f"[yellow]inconclusive (not blamed on the implementation):[/] {escape(note)}", highlight=False)
