@@ -37,10 +37,9 @@ def _positive(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="gradcheck", description="Check hand-written backpropagation against autograd and finite differences.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def add_check_command(commands) -> None:
     check = commands.add_parser("check", help="check one implementation", description="Check one implementation of forward_backward(x, y, W, b).")
+    check.set_defaults(run=run_check)
     check.add_argument("target", help="a .py file, a .ipynb notebook, or package.module:attr")
     check.add_argument("--function", default="forward_backward", help="the function to check in a file or module (default: forward_backward)")
     check.add_argument("--batch", action="store_true", help="also check batches (x is [n_0, B], bias gradients summed over B)")
@@ -54,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="dtype of the case (default: float64)")
     one.add_argument("--regime", default="normal", choices=["normal", "saturated", "tiny", "large"], help="value regime (default: normal)")
     one.add_argument("--batch-size", type=int, default=1, help="B, with --batch (default: 1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand registers itself: ``add_*_command(commands)`` sets ``run`` to its handler."""
+    parser = _Parser(prog="gradcheck", description="Check hand-written backpropagation against autograd and finite differences.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add_command in _COMMANDS:
+        add_command(commands)
     return parser
 
 
@@ -111,10 +118,13 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_WRONG
 
 
+_COMMANDS = [add_check_command]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run_check(args)
+        return args.run(args)
     except KeyboardInterrupt:
         print("gradcheck: interrupted", file=sys.stderr)
         return 130
