@@ -165,6 +165,8 @@ _SINGLE = [
     ((7, 5, 3, 1), "saturated", "float64"),
     ((7, 5, 3, 1), "saturated", "float32"),
     ((3, 4, 3), "saturated", "float64"),
+    ((3, 4, 3), "saturated", "float32"),
+    ((2, 3, 2), "saturated", "float32"),
 ]
 _BATCHED = [
     ((7, 5, 3, 1), 4, "float64"),

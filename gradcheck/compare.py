@@ -13,7 +13,7 @@ bfloat16   5e-2    5e-2                   ε ≈ 8e-3
 =========  ======  =====================  =============================================
 
 ``scale`` is the largest true entry of that tensor, so a tolerance means the same thing for a
-gradient of 1e-3 and of 1e3. On top of that, ``noise`` (see :mod:`gradcheck.checker`) adds what a
+gradient of 1e-3 and of 1e3. On top of that, a round-off ``slack`` (see :mod:`gradcheck.checker`) adds what a
 trusted computation in the same dtype actually gets wrong, which is what keeps float32 fair where
 sigmoids saturate and σ′ = a(1 − a) is pure round-off.
 """

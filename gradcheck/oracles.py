@@ -58,12 +58,16 @@ class Gradients:
 
 
 def autograd_oracle(spec: Spec, case: Case) -> Gradients:
-    """Autograd through ``spec.forward``; also returns z⁽ˡ⁾, a⁽ˡ⁾ and δ⁽ˡ⁾ for the diagnosis."""
+    """Autograd through ``spec.forward``; also returns z⁽ˡ⁾, a⁽ˡ⁾ and δ⁽ˡ⁾ for the diagnosis.
+
+    The activation is differentiated by its precise derivative (σ(z)·σ(−z)), not torch's
+    a(1 − a), so saturated cases keep their true, tiny gradients.
+    """
     c = case.as_float64_cpu()
     W = [w.clone().requires_grad_(True) for w in c.W]
     b = [v.clone().requires_grad_(True) for v in c.b]
     with torch.enable_grad():
-        zs, activations = spec.forward(c.x, W, b)
+        zs, activations = spec.forward(c.x, W, b, precise=True)
         loss = spec.column_losses(activations[-1], c.y).sum()
         grads = torch.autograd.grad(loss, [*W, *b, *zs])
     L1 = len(W)
