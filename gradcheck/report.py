@@ -1,8 +1,9 @@
 """Reports: the run's results folded into one verdict, as JSON (the CLI contract) or as text.
 
 Folding keeps one failure per problem, ``(check, layer, param, kind)``, shown in the smallest
-case where it appeared, and orders them root cause first: by check, then from the output layer
-down, because lower layers inherit the errors of higher ones through δ.
+case where it appeared, and orders them by check, then smallest case first, and within a case
+root cause first: from the output layer down, because lower layers inherit the errors of higher
+ones through δ.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class Report:
 
 def _order(f: Failure) -> tuple:
     layer = -1 if f.layer is None else f.layer
-    return (CHECKS.index(f.check), -layer, (*PARAMS, "loss", None).index(f.param))
+    size = f.case.size if f.case else 0
+    return (CHECKS.index(f.check), size, -layer, (*PARAMS, "loss", None).index(f.param))
 
 
 def fold_failures(results: list[CaseResult]) -> list[Failure]:
