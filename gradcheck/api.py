@@ -38,8 +38,11 @@ def check(
     (``file.py``, ``notebook.ipynb``, ``package.module:attr``); a target that cannot be loaded
     raises :class:`gradcheck.LoadError`. ``cases`` defaults to the built-in deterministic set.
     """
+    fresh = None
     if isinstance(implementation, str):
         target: Target = load_target(implementation, function)
+        if implementation.endswith((".py", ".ipynb")):
+            fresh = lambda: load_target(implementation, function).function  # noqa: E731 - a new copy, new state
     else:
         label = getattr(implementation, "__qualname__", repr(implementation))
         target = Target(label=label, function_name=function, function=implementation)
@@ -47,7 +50,7 @@ def check(
         spec = Spec(name=spec.name, batch=batch)
     if cases is None:
         cases = builtin_cases(seed=seed, batch=spec.batch, devices=tuple(devices or available_devices()))
-    run = check_cases(target.function, cases, spec=spec, timeout=timeout)
+    run = check_cases(target.function, cases, spec=spec, timeout=timeout, fresh=fresh)
     output = target.output + "".join(r.output for r in run.results)
     report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=target.warnings)
     diagnose(report)

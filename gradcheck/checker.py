@@ -269,17 +269,20 @@ def check_case(fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: flo
 
 
 def _check_hidden_state(first: CaseResult, again: CaseResult) -> None:
-    """The same case twice, with other shapes in between, must give the same gradients."""
+    """The same case twice, with other shapes in between, must give the same gradients.
+
+    If it doesn't, whatever else the repeat got wrong is a consequence: its failures are
+    replaced by one whole-call ``hidden-state`` failure.
+    """
     again.evaluated.add("hidden-state")
-    for key, before in first.returned.items():
-        after = again.returned.get(key)
-        if after is None or after.shape != before.shape:
-            continue
-        tolerance = TOLERANCES[parse_dtype(first.case.dtype)]
-        mismatch = compare(after, before, allowed_error(before, tolerance))
-        if mismatch:
-            layer, param = key
-            again.fail("hidden-state", "state", f"a repeated call gave different {param}_grads[{layer}] ({describe_mismatch(mismatch)}): the result depends on earlier calls", layer=layer, param=param, mismatch=mismatch)
+    tolerance = TOLERANCES[parse_dtype(first.case.dtype)]
+    changed = []
+    for (layer, param), before in first.returned.items():
+        after = again.returned.get((layer, param))
+        if after is not None and after.shape == before.shape and compare(after, before, allowed_error(before, tolerance)):
+            changed.append(f"{param}_grads[{layer}]")
+    if changed:
+        again.failures = [Failure("hidden-state", "state", f"calling again with the same inputs changed {', '.join(changed)}: the result depends on earlier calls", case=again.case, evidence={"changed": changed})]
 
 
 @dataclass
@@ -291,23 +294,43 @@ class Run:
     elapsed_s: float
 
 
+def _blame_state(results: list[CaseResult], fresh: Callable[[], Callable[..., Any]], timeout: float | None) -> None:
+    """Re-run each failing case (after the first call) on a freshly loaded implementation.
+
+    If a case fails in sequence but passes as the first call of a fresh copy, its failures were
+    caused by earlier calls: they are replaced by one ``hidden-state`` failure saying so.
+    """
+    for result in results[1:]:
+        if not result.failures or any(f.check in ("call", "hidden-state") for f in result.failures):
+            continue
+        case = make_case(result.case)
+        again, _ = check_case(fresh(), case, result.truth, timeout=timeout)  # type: ignore[arg-type]
+        if not again.failures:
+            first = min(result.failures, key=lambda f: CHECKS.index(f.check))
+            message = f"fails after other calls but passes as the first call of a fresh copy: the result depends on earlier calls (in sequence: {first.message})"
+            result.failures = [Failure("hidden-state", "state", message, case=result.case, evidence={"in_sequence": first.message})]
+
+
 def check_cases(
     fn: Callable[..., Any],
     specs: Sequence[CaseSpec],
     *,
     spec: Spec = SEED,
     timeout: float | None = DEFAULT_TIMEOUT,
+    fresh: Callable[[], Callable[..., Any]] | None = None,
     on_case: Callable[[CaseResult], None] | None = None,
 ) -> Run:
-    """Check ``fn`` on every case, then repeat the first to expose hidden state.
+    """Check ``fn`` on every case, then look for hidden state.
 
-    After a timeout the implementation is not called again: a hang costs one time limit, not one
-    per case.
+    Hidden state shows two ways: the first case, repeated at the end, gives other gradients; or
+    (when ``fresh`` can load a new copy of the implementation) a failing case passes as the first
+    call of a fresh copy. After a timeout the implementation is not called again: a hang costs
+    one time limit, not one per case.
     """
     start = time.perf_counter()
     results: list[CaseResult] = []
     skipped: list[CaseSpec] = []
-    for i, case_spec in enumerate(specs):
+    for case_spec in specs:
         if any(f.kind == "timeout" for r in results for f in r.failures):
             skipped.append(case_spec)
             continue
@@ -318,8 +341,9 @@ def check_cases(
             on_case(result)
     if results and results[0].returned and not skipped:
         first = results[0]
-        case = make_case(first.case)
-        again, _ = check_case(fn, case, first.truth, timeout=timeout)  # type: ignore[arg-type]
+        again, _ = check_case(fn, make_case(first.case), first.truth, timeout=timeout)  # type: ignore[arg-type]
         _check_hidden_state(first, again)
         results.append(again)
+        if fresh is not None:
+            _blame_state(results, fresh, timeout)
     return Run(results, skipped, time.perf_counter() - start)

@@ -1,0 +1,35 @@
+"""Bug: preallocates the weight gradients with torch.zeros(shape, dtype=...) and NO device=,
+then copy_()s the results in: on CUDA inputs every weight gradient comes back on the CPU.
+Right on CPU, so only a CUDA run shows it.
+"""
+import torch
+
+EXPECTED = {
+    "diagnosis": "device-mismatch",
+    "check": "gradient-devices",
+    "layer": 2,
+    "param": "W",
+    "needs": ["cuda"],
+}
+
+
+def forward_backward(x, y, W, b):
+    L = len(W) - 1
+    a = []  # a[l] = sigmoid(W[l] @ a[l-1] + b[l]); the input of layer 0 is x
+    a_prev = x
+    for l in range(L + 1):
+        z = W[l] @ a_prev + b[l]
+        a_prev = torch.sigmoid(z)
+        a.append(a_prev)
+    loss = 0.5 * ((a[L] - y) ** 2).sum()
+
+    W_grads = [torch.zeros(w.shape, dtype=w.dtype) for w in W]  # no device=
+    b_grads = [None] * (L + 1)
+    delta = (a[L] - y) * a[L] * (1 - a[L])
+    for l in range(L, -1, -1):
+        a_in = x if l == 0 else a[l - 1]
+        W_grads[l].copy_(delta @ a_in.T)
+        b_grads[l] = delta.sum(dim=1, keepdim=True)
+        if l > 0:
+            delta = (W[l].T @ delta) * a[l - 1] * (1 - a[l - 1])
+    return loss, W_grads, b_grads

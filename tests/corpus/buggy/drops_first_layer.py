@@ -1,0 +1,34 @@
+"""Bug: gradients appended in a backward loop with an off-by-one, range(L, 0, -1), then
+reversed: the lists have L entries instead of L + 1 (layer 0's gradients are missing).
+"""
+import torch
+
+EXPECTED = {
+    "diagnosis": "missing-layer",
+    "check": "gradient-count",
+    "layer": 0,
+    "param": "W",
+    "needs": [],
+}
+
+
+def forward_backward(x, y, W, b):
+    L = len(W) - 1
+    a = []  # a[l] = sigmoid(W[l] @ a[l-1] + b[l]); the input of layer 0 is x
+    a_prev = x
+    for l in range(L + 1):
+        z = W[l] @ a_prev + b[l]
+        a_prev = torch.sigmoid(z)
+        a.append(a_prev)
+    loss = 0.5 * ((a[L] - y) ** 2).sum()
+
+    W_grads = []
+    b_grads = []
+    delta = (a[L] - y) * a[L] * (1 - a[L])
+    for l in range(L, 0, -1):
+        a_in = x if l == 0 else a[l - 1]
+        W_grads.insert(0, delta @ a_in.T)
+        b_grads.insert(0, delta.sum(dim=1, keepdim=True))
+        if l > 0:
+            delta = (W[l].T @ delta) * a[l - 1] * (1 - a[l - 1])
+    return loss, W_grads, b_grads

@@ -1,0 +1,35 @@
+"""Bug: the output error is computed in place on y.reshape(...), which is a VIEW of the
+caller's y: err = a(L) - y is right, but y now holds a(L) - y. Loss and gradients are right.
+"""
+import torch
+
+EXPECTED = {
+    "diagnosis": "input-mutation",
+    "check": "input-mutation",
+    "layer": None,
+    "param": None,
+    "needs": [],
+}
+
+
+def forward_backward(x, y, W, b):
+    L = len(W) - 1
+    a = []  # a[l] = sigmoid(W[l] @ a[l-1] + b[l]); the input of layer 0 is x
+    a_prev = x
+    for l in range(L + 1):
+        z = W[l] @ a_prev + b[l]
+        a_prev = torch.sigmoid(z)
+        a.append(a_prev)
+    loss = 0.5 * ((a[L] - y) ** 2).sum()
+
+    W_grads = [None] * (L + 1)
+    b_grads = [None] * (L + 1)
+    err = y.reshape(a[L].shape).sub_(a[L]).neg_()  # in place on a view of y
+    delta = err * a[L] * (1 - a[L])
+    for l in range(L, -1, -1):
+        a_in = x if l == 0 else a[l - 1]
+        W_grads[l] = delta @ a_in.T
+        b_grads[l] = delta.sum(dim=1, keepdim=True)
+        if l > 0:
+            delta = (W[l].T @ delta) * a[l - 1] * (1 - a[l - 1])
+    return loss, W_grads, b_grads

@@ -1,0 +1,35 @@
+"""Bug: sigma' evaluated at the pre-activation as z(1 - z) instead of a(1 - a).
+"""
+import torch
+
+EXPECTED = {
+    "diagnosis": "wrong-activation-derivative",
+    "check": "gradient-values",
+    "layer": 2,
+    "param": "W",
+    "needs": [],
+}
+
+
+def forward_backward(x, y, W, b):
+    L = len(W) - 1
+    zs = []
+    a = []  # a[l] = sigmoid(W[l] @ a[l-1] + b[l]); the input of layer 0 is x
+    a_prev = x
+    for l in range(L + 1):
+        z = W[l] @ a_prev + b[l]
+        zs.append(z)
+        a_prev = torch.sigmoid(z)
+        a.append(a_prev)
+    loss = 0.5 * ((a[L] - y) ** 2).sum()
+
+    W_grads = [None] * (L + 1)
+    b_grads = [None] * (L + 1)
+    delta = (a[L] - y) * zs[L] * (1 - zs[L])
+    for l in range(L, -1, -1):
+        a_in = x if l == 0 else a[l - 1]
+        W_grads[l] = delta @ a_in.T
+        b_grads[l] = delta.sum(dim=1, keepdim=True)
+        if l > 0:
+            delta = (W[l].T @ delta) * zs[l - 1] * (1 - zs[l - 1])
+    return loss, W_grads, b_grads

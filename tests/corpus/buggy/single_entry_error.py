@@ -1,0 +1,36 @@
+"""Bug: one isolated entry is off by a relative 1e-3 (the largest-magnitude entry of layer
+L-1's weight gradient), like a slip in one term of a hand-unrolled loop. All else exact.
+"""
+import torch
+
+EXPECTED = {
+    "diagnosis": "single-entry-error",
+    "check": "gradient-values",
+    "layer": 1,
+    "param": "W",
+    "needs": [],
+}
+
+
+def forward_backward(x, y, W, b):
+    L = len(W) - 1
+    a = []  # a[l] = sigmoid(W[l] @ a[l-1] + b[l]); the input of layer 0 is x
+    a_prev = x
+    for l in range(L + 1):
+        z = W[l] @ a_prev + b[l]
+        a_prev = torch.sigmoid(z)
+        a.append(a_prev)
+    loss = 0.5 * ((a[L] - y) ** 2).sum()
+
+    W_grads = [None] * (L + 1)
+    b_grads = [None] * (L + 1)
+    delta = (a[L] - y) * a[L] * (1 - a[L])
+    for l in range(L, -1, -1):
+        a_in = x if l == 0 else a[l - 1]
+        W_grads[l] = delta @ a_in.T
+        b_grads[l] = delta.sum(dim=1, keepdim=True)
+        if l > 0:
+            delta = (W[l].T @ delta) * a[l - 1] * (1 - a[l - 1])
+    g = W_grads[max(L - 1, 0)].view(-1)
+    g[g.abs().argmax()] *= 1.001
+    return loss, W_grads, b_grads

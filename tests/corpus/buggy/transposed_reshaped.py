@@ -1,0 +1,36 @@
+"""Bug: dW(l) computed transposed, a(l-1) delta(l)^T, then .reshape()d to W[l]'s shape to
+silence the shape error. Shapes are always right. For the output layer of [7, 5, 3, 1]
+(W[2] is [1, 3]) the reshape of a [3, 1] column happens to give the right values, so the
+first wrong gradient walking back from the loss is dW1 (scrambled entries).
+"""
+import torch
+
+EXPECTED = {
+    "diagnosis": "transposed-weight-gradient",
+    "check": "gradient-values",
+    "layer": 1,
+    "param": "W",
+    "needs": [],
+}
+
+
+def forward_backward(x, y, W, b):
+    L = len(W) - 1
+    a = []  # a[l] = sigmoid(W[l] @ a[l-1] + b[l]); the input of layer 0 is x
+    a_prev = x
+    for l in range(L + 1):
+        z = W[l] @ a_prev + b[l]
+        a_prev = torch.sigmoid(z)
+        a.append(a_prev)
+    loss = 0.5 * ((a[L] - y) ** 2).sum()
+
+    W_grads = [None] * (L + 1)
+    b_grads = [None] * (L + 1)
+    delta = (a[L] - y) * a[L] * (1 - a[L])
+    for l in range(L, -1, -1):
+        a_in = x if l == 0 else a[l - 1]
+        W_grads[l] = (a_in @ delta.T).reshape(W[l].shape)
+        b_grads[l] = delta.sum(dim=1, keepdim=True)
+        if l > 0:
+            delta = (W[l].T @ delta) * a[l - 1] * (1 - a[l - 1])
+    return loss, W_grads, b_grads
