@@ -1,0 +1,97 @@
+"""``gradcheck check``: exit codes, one clear line for bad input, pure JSON, reproduction lines."""
+
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from gradcheck.cli import main
+
+HERE = pathlib.Path(__file__).parent
+FIXTURES = HERE / "fixtures"
+BAD = sorted((FIXTURES / "bad").glob("*.py"))
+SEED_NOTEBOOK = FIXTURES / "seed_notebook.ipynb"
+
+
+def expected_exit(path):
+    return int(re.match(r"# gradcheck-expected-exit: (\d)", path.read_text()).group(1))
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_bad_input_gets_its_exit_code_and_no_traceback(path, capsys):
+    code = main(["check", str(path), "--json", "--timeout", "0.5"])
+    out, err = capsys.readouterr()
+    assert code == expected_exit(path)
+    assert "Traceback" not in out + err
+    if code == 2:
+        assert out == "" and len(err.strip().splitlines()) == 1 and err.startswith("gradcheck: ")
+    else:
+        json.loads(out)  # exactly one JSON object, whatever the implementation printed
+
+
+def test_missing_file_and_bad_options_exit_2(capsys):
+    assert main(["check", "no/such/file.py"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", str(SEED_NOTEBOOK), "--widths", "7,x"])
+    assert exit_.value.code == 2
+    assert main(["check", str(SEED_NOTEBOOK), "--widths", "3,2", "--batch-size", "4"]) == 2
+    assert "--batch-size 4 needs --batch" in capsys.readouterr().err
+
+
+def test_an_exception_names_the_implementations_own_line(capsys):
+    assert main(["check", str(FIXTURES / "bad" / "raises.py"), "--json"]) == 1
+    failure = json.loads(capsys.readouterr().out)["failures"][0]
+    assert failure["check"] == "call" and failure["kind"] == "exception"
+    assert "raises.py:17" in failure["message"]
+
+
+def test_the_seed_notebook_fails_on_layer_0_W_with_the_contracts_json(capsys):
+    assert main(["check", str(SEED_NOTEBOOK), "--json", "--seed", "12"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) >= {"target", "passed", "checks", "failures", "seed", "elapsed_s"}
+    assert report["passed"] is False and report["seed"] == 12
+    assert {c["name"] for c in report["checks"]} >= {"call", "returns", "loss-value", "gradient-shapes", "gradient-values"}
+    first = report["failures"][0]
+    assert (first["check"], first["layer"], first["param"], first["kind"]) == ("gradient-shapes", 0, "W", "shape")
+    assert first["expected"] == [first["case"]["widths"][1], first["case"]["widths"][0]]
+    assert first["got"] == [first["case"]["widths"][1], first["case"]["widths"][-1]]  # a[-1]: the output
+    assert set(first) >= {"max_abs_error", "max_rel_error", "worst_index", "diagnosis", "hint", "case", "reproduce"}
+    assert first["reproduce"].startswith(f"gradcheck check {SEED_NOTEBOOK}") and "--seed 12" in first["reproduce"]
+
+
+def test_a_reproduction_line_rebuilds_the_failing_case(capsys):
+    main(["check", str(SEED_NOTEBOOK), "--json"])
+    values = next(f for f in json.loads(capsys.readouterr().out)["failures"] if f["check"] == "gradient-values")
+    args = values["reproduce"].split()[2:]  # drop "gradcheck check"
+    assert main(["check", *args, "--json"]) == 1
+    again = json.loads(capsys.readouterr().out)
+    assert again["cases_run"] == 2  # the case, then its repeat
+    assert any(f["check"] == "gradient-values" and f["max_abs_error"] == values["max_abs_error"] for f in again["failures"])
+
+
+def test_correct_targets_in_every_form_exit_0(capsys):
+    for target in (str(FIXTURES / "seed_fixed.ipynb"), "reference_impl:forward_backward", str(HERE / "corpus" / "correct" / "loops.py")):
+        assert main(["check", target, "--batch"] if "ipynb" not in target else ["check", target]) == 0, target
+    assert "PASS" in capsys.readouterr().out
+
+
+def test_human_output_has_the_table_the_failure_and_the_reproduction(capsys):
+    main(["check", str(SEED_NOTEBOOK)])
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "per layer and parameter" in out
+    assert "gradient-shapes layer 0 W" in out and "reproduce: gradcheck check" in out and "smallest case" in out
+
+
+def test_the_console_script_keeps_stdout_to_the_json():
+    """A real process: the notebook's own prints (it prints on every call) must not reach stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gradcheck.cli", "check", str(SEED_NOTEBOOK), "--json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["failures"][0]["layer"] == 0
+    assert "Final activation" not in done.stdout
