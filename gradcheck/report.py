@@ -129,6 +129,7 @@ class Row:
 
 
 _TENSOR_CHECKS = ("gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite", "gradient-values")
+_SHORT = dict(zip(_TENSOR_CHECKS, ("type", "shape", "dtype", "device", "finite", "values")))
 
 
 def layer_rows(report: Report) -> list[Row]:
@@ -149,6 +150,7 @@ def layer_rows(report: Report) -> list[Row]:
 
 def render_text(report: Report, console) -> None:
     """The human report: verdict, per-layer table, then each failure with its smallest case."""
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
 
@@ -156,16 +158,25 @@ def render_text(report: Report, console) -> None:
     console.print(f"{verdict} {report.target}: {len(report.run.results)} calls, {len(report.failures)} problem(s), {report.run.elapsed_s:.1f} s")
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
-    table = Table(title="per layer and parameter, worst over all cases", title_justify="left", caption="err: max abs error vs autograd (AD) and vs finite differences (FD)", caption_justify="left")
-    table.add_column("layer", justify="right", no_wrap=True, min_width=5)
-    table.add_column("param", no_wrap=True, min_width=5)
+    table = Table(
+        title="per layer and parameter, worst over all cases",
+        title_justify="left",
+        caption="err: max abs error vs autograd (AD) and vs finite differences (FD)",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        show_edge=False,
+    )
+    table.add_column("layer", justify="right", no_wrap=True)
+    table.add_column("param", no_wrap=True)
     for check in _TENSOR_CHECKS:
-        table.add_column(check.replace("gradient-", "").rstrip("s"), justify="center", no_wrap=True)
+        table.add_column(_SHORT[check], justify="center", no_wrap=True)
     table.add_column("err AD", justify="right", no_wrap=True)
     table.add_column("err FD", justify="right", no_wrap=True)
     style = {"ok": "[green]✓[/]", "FAIL": "[bold red]✗[/]", "-": "[dim]·[/]"}
     for row in layer_rows(report):
-        errors = [f"{e:.2e}" if e is not None else "-" for e in (row.max_abs_error, row.fd_max_abs_error)]
+        errors = [f"{e:.1e}" if e is not None else "-" for e in (row.max_abs_error, row.fd_max_abs_error)]
         table.add_row(str(row.layer), row.param, *(style[row.marks[c]] for c in _TENSOR_CHECKS), *errors)
     console.print(table)
     for f in report.failures:
