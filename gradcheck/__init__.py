@@ -9,26 +9,32 @@ is wrong, by how much, and why::
     report.passed, report.failures[0].layer, report.failures[0].diagnosis
 """
 
-from .api import available_devices, check
-from .cases import Case, CaseSpec, builtin_cases, make_case
-from .checker import CHECKS, Failure
-from .loading import LoadError
-from .report import Report, to_json
-from .spec import SEED, Spec
+import importlib
 
-__all__ = [
-    "check",
-    "available_devices",
-    "Report",
-    "Failure",
-    "CHECKS",
-    "to_json",
-    "Case",
-    "CaseSpec",
-    "make_case",
-    "builtin_cases",
-    "Spec",
-    "SEED",
-    "LoadError",
-]
+# Where each public name lives. Imported on first use (PEP 562), so that loading the pytest
+# plugin, which imports this package, costs nothing until gradcheck is actually used.
+_EXPORTS = {
+    "check": "api",
+    "available_devices": "api",
+    "Report": "report",
+    "to_json": "report",
+    "Failure": "checker",
+    "CHECKS": "checker",
+    "Case": "cases",
+    "CaseSpec": "cases",
+    "make_case": "cases",
+    "builtin_cases": "cases",
+    "Spec": "spec",
+    "SEED": "spec",
+    "LoadError": "loading",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'gradcheck' has no attribute {name!r}")
+
+
+__all__ = list(_EXPORTS)
 __version__ = "0.1.0"

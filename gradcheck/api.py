@@ -7,8 +7,10 @@ from typing import Any, Callable, Sequence
 import torch
 
 from .cases import CaseSpec, builtin_cases
-from .checker import DEFAULT_TIMEOUT, check_cases
+from .checker import DEFAULT_TIMEOUT, Run, check_cases
 from .diagnosis import diagnose
+from .defaults import DEFAULT_MAX_EXAMPLES
+from .explore import explore
 from .loading import Target, load_target
 from .report import Report, build_report
 from .spec import SEED, Spec
@@ -22,7 +24,7 @@ def available_devices() -> tuple[str, ...]:
 
 
 def check(
-    implementation: Callable[..., Any] | str,
+    implementation: Callable[..., Any] | str | Target,
     *,
     function: str = "forward_backward",
     spec: Spec = SEED,
@@ -31,27 +33,41 @@ def check(
     devices: Sequence[str] | None = None,
     cases: Sequence[CaseSpec] | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
+    max_examples: int | None = None,
 ) -> Report:
     """Check ``implementation`` against the specification and return the full report.
 
     ``implementation`` is a function ``forward_backward(x, y, W, b)`` or a target string
     (``file.py``, ``notebook.ipynb``, ``package.module:attr``); a target that cannot be loaded
     raises :class:`gradcheck.LoadError`. ``cases`` defaults to the built-in deterministic set.
+
+    After the cases, hypothesis searches ``max_examples`` more (:func:`gradcheck.explore.explore`,
+    seeded by ``seed``) and shrinks any failure to the smallest network that shows it. ``None``
+    means :data:`~gradcheck.explore.DEFAULT_MAX_EXAMPLES` with the built-in cases and no search
+    with explicit ``cases`` (a reproduction runs exactly its case); ``0`` never searches.
     """
     fresh = None
-    if isinstance(implementation, str):
-        target: Target = load_target(implementation, function)
-        if implementation.endswith((".py", ".ipynb")):
-            fresh = lambda: load_target(implementation, function).function  # noqa: E731 - a new copy, new state
+    if isinstance(implementation, (str, Target)):  # a Target: already loaded (the pytest plugin does, to fail early)
+        target: Target = implementation if isinstance(implementation, Target) else load_target(implementation, function)
+        if target.label.endswith((".py", ".ipynb")):
+            fresh = lambda: load_target(target.label, target.function_name).function  # noqa: E731 - a new copy, new state
     else:
         label = getattr(implementation, "__qualname__", repr(implementation))
         target = Target(label=label, function_name=function, function=implementation)
     if batch is not None and batch != spec.batch:
         spec = Spec(name=spec.name, batch=batch)
+    devices = tuple(devices or available_devices())
+    if max_examples is None:
+        max_examples = DEFAULT_MAX_EXAMPLES if cases is None else 0
     if cases is None:
-        cases = builtin_cases(seed=seed, batch=spec.batch, devices=tuple(devices or available_devices()))
+        cases = builtin_cases(seed=seed, batch=spec.batch, devices=devices)
     run = check_cases(target.function, cases, spec=spec, timeout=timeout, fresh=fresh)
+    warnings = list(target.warnings)
+    if max_examples > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
+        found = explore(target.function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh)
+        run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
+        warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)
-    report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=target.warnings)
+    report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings)
     diagnose(report)
     return report

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from .cases import Case, CaseSpec, make_case, parse_dtype
+from .defaults import DEFAULT_TIMEOUT
 from .compare import TOLERANCES, Mismatch, allowed_error, compare, describe_mismatch
 from .invoke import CallOutcome, call_contained
 from .oracles import Gradients, autograd_oracle, finite_difference_oracle, reference_oracle
@@ -44,7 +45,6 @@ CHECKS = (
     "hidden-state",
 )
 PARAMS = ("W", "b")
-DEFAULT_TIMEOUT = 10.0
 # A trusted computation in the implementation's dtype shows how much round-off is fair; a correct
 # implementation written differently may be somewhat worse, so it gets this multiple of it.
 NOISE_MARGIN = 10.0
@@ -216,7 +216,7 @@ def _check_tensor(result: CaseResult, case: Case, truth: Truth, layer: int, para
     if not grad.is_floating_point():
         result.fail("gradient-dtypes", "dtype", f"{name} has integer dtype {grad.dtype}", **where, expected=str(target.dtype), got=str(grad.dtype))
         return
-    got = grad.detach().to(device="cpu", dtype=torch.float64)
+    got = grad.detach().to(device="cpu", dtype=torch.float64, copy=True)  # a copy: the caller may reuse its buffers
     result.returned[(layer, param)] = got
     if not bool(torch.isfinite(got).all()):
         kind = "nan" if bool(torch.isnan(got).any()) else "inf"

@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Sequence
 
+from .defaults import DEFAULT_MAX_EXAMPLES
+
 EXIT_OK, EXIT_WRONG, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -30,6 +32,16 @@ def _widths(text: str) -> tuple[int, ...]:
     return widths
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 0")
+    return value
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -44,7 +56,8 @@ def add_check_command(commands) -> None:
     check.add_argument("--function", default="forward_backward", help="the function to check in a file or module (default: forward_backward)")
     check.add_argument("--batch", action="store_true", help="also check batches (x is [n_0, B], bias gradients summed over B)")
     check.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    check.add_argument("--seed", type=int, default=0, help="seed for the cases' values (default: 0)")
+    check.add_argument("--seed", type=int, default=0, help="seed for the cases' values and the search (default: 0)")
+    check.add_argument("--max-examples", type=_count, default=DEFAULT_MAX_EXAMPLES, metavar="N", help=f"cases hypothesis tries after the built-in ones, shrinking any failure (default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only; ignored with --widths)")
     check.add_argument("--device", action="append", dest="devices", metavar="D", help="device to check on, repeatable (default: cpu, and cuda where available)")
     check.add_argument("--timeout", type=_positive, default=10.0, help="seconds one call may take before it counts as a hang (default: 10)")
     check.add_argument("--show-output", action="store_true", help="print what the implementation printed (never with --json)")
@@ -98,7 +111,8 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         devices = _devices(args.devices)
         cases = _cases(args, devices)
-        report = check(args.target, function=args.function, batch=args.batch, seed=args.seed, cases=cases, timeout=args.timeout)
+        max_examples = 0 if args.widths else args.max_examples  # a reproduction runs exactly its case
+        report = check(args.target, function=args.function, batch=args.batch, seed=args.seed, devices=devices, cases=cases, timeout=args.timeout, max_examples=max_examples)
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE

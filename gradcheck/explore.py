@@ -7,12 +7,22 @@ the same verdict. Each example is one :class:`~gradcheck.cases.CaseSpec` drawn f
 failed check makes the example fail; hypothesis then shrinks it toward shallow, narrow, B = 1,
 cpu, float64, and :func:`explore` returns the results of that minimal failing example.
 
+An implementation with hidden state can fail an example because of the examples before it. So
+when a fresh copy of the implementation can be loaded, the minimal case is judged once more as
+the first call of a fresh copy: its failures are then its own, and if it passes there, the
+search's earlier calls were to blame and the failure is reported as ``hidden-state``.
+
 Hypothesis runs quietly and without its example database: nothing is printed (``--json`` owns
-stdout) and nothing is written to ``.hypothesis/``; the seed alone decides every draw.
+stdout) and nothing is written to ``.hypothesis/``; the seed alone decides every draw. (Like any
+``@given`` test it also seeds Python's ``random`` for each example, so an implementation that
+draws from ``random`` behaves the same on every replay.) Being a ``@given`` run itself, the search
+must not be started from inside another one: there, pass explicit ``cases`` to
+:func:`gradcheck.check`, which then does not search.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -22,14 +32,11 @@ from hypothesis.strategies import SearchStrategy
 
 from . import strategies as gs
 from .cases import CaseSpec
-from .checker import DEFAULT_TIMEOUT, CaseResult, check_cases
+from .checker import DEFAULT_TIMEOUT, CaseResult, Failure, check_cases
+from .defaults import DEFAULT_MAX_EXAMPLES  # re-exported: the search's default size
 from .spec import SEED, Spec
 
 __all__ = ["Exploration", "explore", "search_space", "DEFAULT_MAX_EXAMPLES"]
-
-DEFAULT_MAX_EXAMPLES = 50
-"""Cases hypothesis tries after the built-in list: enough to reach the shapes and regimes the list
-lacks, few enough that a correct implementation is checked in a couple of seconds."""
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Exploration:
 
     results: list[CaseResult] = field(default_factory=list)  # the case and its repeat; empty if none failed
     examples: int = 0  # cases checked, shrinking included
+    elapsed_s: float = 0.0
     note: str | None = None  # why the search stopped early or could not shrink, if it did
 
     @property
@@ -98,6 +106,18 @@ def _failed_results(error: BaseException) -> list[CaseResult]:
     return []
 
 
+def _judge_fresh(results: list[CaseResult], fresh: Callable[[], Callable[..., Any]], spec: Spec, timeout: float | None) -> list[CaseResult]:
+    """The minimal case again, as the first call of a freshly loaded copy (see the module doc)."""
+    clean = check_cases(fresh(), [results[0].case], spec=spec, timeout=timeout, fresh=fresh)
+    if any(r.failures for r in clean.results):
+        return clean.results
+    for result in results:
+        if result.failures:
+            message = f"fails after the search's earlier calls but passes as the first call of a fresh copy: the result depends on earlier calls (in sequence: {result.failures[0].message})"
+            result.failures = [Failure("hidden-state", "state", message, case=result.case, evidence={"in_sequence": result.failures[0].message})]
+    return results
+
+
 def explore(
     fn: Callable[..., Any],
     *,
@@ -107,16 +127,19 @@ def explore(
     devices: Sequence[str] = ("cpu",),
     timeout: float | None = DEFAULT_TIMEOUT,
     strategy: SearchStrategy[CaseSpec] | None = None,
+    fresh: Callable[[], Callable[..., Any]] | None = None,
 ) -> Exploration:
     """Search for a case where ``fn`` fails, and shrink it to the smallest.
 
     ``seed`` fixes hypothesis's draws, so the same call gives the same verdict and the same
     minimal case. ``strategy`` replaces :func:`search_space` (e.g. to search deeper networks).
-    ``max_examples=0`` searches nothing.
+    ``fresh`` loads a new copy of the implementation (see the module doc). ``max_examples=0``
+    searches nothing.
     """
     found = Exploration()
     if max_examples <= 0:
         return found
+    start = time.perf_counter()
 
     @hypothesis_seed(seed)
     @_settings(max_examples)
@@ -133,10 +156,14 @@ def explore(
         search()
     except _Stop as stop:
         found.results, found.note = stop.results, "stopped at the first timeout"
+        fresh = None  # another copy would hang as long
     except Exception as error:  # _Failed, or hypothesis's FlakyFailure wrapping it
         found.results = _failed_results(error)
         if not found.results:
             raise
         if not isinstance(error, _Failed):
             found.note = f"the failure did not repeat reliably, so it may not be minimal ({type(error).__name__})"
+    if found.results and fresh is not None:
+        found.results = _judge_fresh(found.results, fresh, spec, timeout)
+    found.elapsed_s = time.perf_counter() - start
     return found
