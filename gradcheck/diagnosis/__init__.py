@@ -1,0 +1,188 @@
+"""Diagnosis: name the most likely bug behind each failure, root cause first, in the equations' terms.
+
+The oracle knows every true quantity (z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾, the gradients), so explanations are
+*tested*, not guessed: each known bug is turned into the tensor it would have returned, and the
+one that reproduces what came back wins (:mod:`.explanations`). Each case is walked from the
+loss down (:mod:`.walk`): the first wrong δ or gradient is the root, and what the layers below
+merely inherit is marked as a consequence. The run's other cases add what one case can't show
+(:mod:`.patterns`): right only at some depths, broken by width-1 layers, state between calls.
+When nothing fits, the failure is ``unclassified`` with the evidence (ratio, cosine, pattern).
+
+Pipeline: per-check rule (:mod:`.rules`) -> run-wide patterns -> consolidation (one bug, many
+sightings) -> hint text (:mod:`.hints`), written onto each :class:`~gradcheck.checker.Failure`
+as ``diagnosis``, ``confidence``, ``hint`` and ``evidence``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..checker import Failure
+from ..report import Report
+from ..spec import SEED, Spec
+from .explanations import Explanation
+from .facts import failure_label
+from .hints import DIAGNOSIS_IDS, FIXES, consequence_hint, forward_hint, make_hint, nan_repeat_hint, shape_error_hint, stale_hint
+from .patterns import depth_partition, distinct, fails_only_when_stale, unit_width_partition
+from .rules import RULES, Context
+
+__all__ = ["diagnose", "DIAGNOSIS_IDS", "FIXES"]
+
+# Bugs that raise a shape error wherever the shapes don't happen to line up.
+SHAPE_SENSITIVE = {
+    "missing-transpose-in-backprop",
+    "wrong-weight-in-backprop",
+    "wrong-activation-derivative",
+    "transposed-weight-gradient",
+    "outer-product-wrong-activation",
+    "layer0-uses-wrong-input",
+}
+_SHAPE_ERROR = re.compile(r"shapes cannot be multiplied|must match the size|size mismatch|cannot be broadcast|Expected size|Incompatible|inconsistent", re.I)
+_WHOLE_CALL = ("call", "returns", "input-mutation", "hidden-state", "gradient-dtypes", "gradient-devices")
+
+
+def _explain(ctx: Context, f: Failure) -> Explanation:
+    """The per-check rule, guarded: a diagnosis problem must never hide the failure itself."""
+    try:
+        return RULES[f.check](ctx, f)
+    except Exception as exc:  # noqa: BLE001 - report it as evidence, keep the verdict
+        return Explanation("unclassified", "the diagnosis could not analyse this failure", 0.0, {"diagnosis_error": f"{type(exc).__name__}: {exc}"})
+
+
+def _depth_handling(failing: set, passing: set) -> bool:
+    """Whether a split by depth means the code handles depths differently.
+
+    Many bugs hide in a one-layer network (no hidden layer, a one-entry list to reverse), so
+    passing only at depth 1 proves nothing. Two splits do: only one-layer networks fail (a
+    broken one-layer path), or one depth passes with failures on both sides (a hard-coded depth).
+    """
+    if failing == {1}:
+        return True
+    return len(passing) == 1 and min(passing) > 1 and min(failing) < min(passing) < max(failing)
+
+
+def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
+    """What the whole run says about this failure: stale state, depth, width-1 layers."""
+    results = ctx.results
+    if f.check not in ("hidden-state", "input-mutation") and fails_only_when_stale(results, f.key):
+        if ctx.stateful:
+            return Explanation("hidden-state", "", 0.9, {"consequence_of": "hidden-state"})
+        if ctx.echo:
+            return Explanation("hidden-state", f"this fails only in calls that repeat an earlier call's shapes, and {ctx.echo}", 0.9, {"pattern": "fails only in calls that repeat an earlier call's shapes"})
+    if ctx.stateful or ctx.echo or f.check in _WHOLE_CALL:
+        return e
+    any_failure = lambda r: bool(r.failures)  # noqa: E731
+    if unit_width_partition(results, any_failure):
+        return Explanation("width-one-layer", f"every network with a width-1 layer fails and every other one passes; here: {e.detail or e.id}", 0.85, {**e.evidence, "pattern": "fails exactly when a layer has width 1"})
+    depths = depth_partition(results, any_failure)
+    if depths and _depth_handling(*depths):
+        bad, good = (", ".join(map(str, sorted(s))) for s in depths)
+        at = f"; at depth {bad}: {e.detail}" if e.detail and e.id != "unclassified" else ""
+        return Explanation("wrong-depth-handling", f"every network of depth {bad} fails and every network of depth {good} passes{at}", 0.85, {**e.evidence, "pattern": f"fails at depth {bad}, passes at depth {good}"})
+    return e
+
+
+_FACTOR_IDS = ("scale-factor", "mean-instead-of-sum")
+_FACTOR_WORDS = {2.0: "2", 0.5: "½", -2.0: "−2", -0.5: "−½", 4.0: "4", 0.25: "¼"}
+
+
+def _settle_factors(found: list[tuple[Failure, Explanation]]) -> list[tuple[Failure, Explanation]]:
+    """A constant factor is the same in every case; 1/B follows each case's B. Decide run-wide."""
+    seen = [(f.case, float(e.evidence["factor"])) for f, e in found if e.id in _FACTOR_IDS and "factor" in e.evidence and "consequence_of" not in e.evidence and f.case]
+    if len(seen) < 2:
+        return found
+    near = lambda a, b: abs(a - b) <= 1e-3 * abs(b)  # noqa: E731
+    constant = all(near(k, seen[0][1]) for _, k in seen)
+    if constant:
+        k = seen[0][1]
+        id_, words = "scale-factor", f"{_FACTOR_WORDS.get(round(k, 12), f'{k:.4g}')} times the right value in every case"
+    elif all(near(k * c.batch, 1.0) for c, k in seen):
+        id_, words = "mean-instead-of-sum", f"1/B times the right value in every case (B = {', '.join(sorted({str(c.batch) for c, _ in seen}))}): averaged over the batch instead of summed"
+    elif all(near(k * c.widths[-1], 1.0) for c, k in seen):
+        id_, words = "mean-instead-of-sum", "1/n_L times the right value in every case: averaged over the outputs instead of summed"
+    else:
+        return found
+    settled = []
+    for f, e in found:
+        if e.id in _FACTOR_IDS:
+            detail = f"{e.evidence['scaled']} is {words}" if "scaled" in e.evidence else e.detail
+            e = replace(e, id=id_, detail=detail)
+        settled.append((f, e))
+    return settled
+
+
+def _consolidate(ctx: Context, found: list[tuple[Failure, Explanation]]) -> list[tuple[Failure, Explanation]]:
+    """One bug, many sightings: shared ids across layers, exceptions the bug explains, repeats."""
+    found = _settle_factors(found)
+    roots = [(f, e) for f, e in found if "consequence_of" not in e.evidence]
+    if any(e.id == "outer-product-wrong-activation" for _, e in roots):
+        same = "; the other layers' outer products have the same mistake"
+        found = [(f, replace(e, id="outer-product-wrong-activation", detail=e.detail + same) if e.id == "layer0-uses-wrong-input" else e) for f, e in found]
+        roots = [(f, e) for f, e in found if "consequence_of" not in e.evidence]
+    value_root = next(((g, e) for g, e in roots if g.check in ("gradient-values", "gradient-shapes") and e.id in SHAPE_SENSITIVE), None)
+    cases = len(distinct(ctx.results))
+    out, first_seen = [], {}
+    for f, e in found:
+        if value_root and f.check == "call" and e.id == "exception" and _SHAPE_ERROR.search(f.message) and f.evidence.get("cases_showing_it", cases) < cases:
+            g, root = value_root
+            e = Explanation(root.id, e.detail, round(root.confidence * 0.9, 3), {**e.evidence, "consequence_of": failure_label(g), "shape_error": True})
+        elif "consequence_of" not in e.evidence:
+            if e.id in first_seen and e.id != "unclassified":
+                e = replace(e, evidence={**e.evidence, "same_bug_as": first_seen[e.id]})
+            first_seen.setdefault(e.id, f"{failure_label(f)} (widths {list(f.case.widths)})" if f.case else failure_label(f))
+        out.append((f, e))
+    return _align_consequences(ctx, out)
+
+
+def _align_consequences(ctx: Context, found: list[tuple[Failure, Explanation]]) -> list[tuple[Failure, Explanation]]:
+    """A consequence carries its root's final id, where that root is itself in the report."""
+    final = {(id(ctx.result_of(f)), failure_label(f)): e for f, e in found if "consequence_of" not in e.evidence}
+    aligned = []
+    for f, e in found:
+        root = final.get((id(ctx.result_of(f)), e.evidence.get("consequence_of")))
+        aligned.append((f, replace(e, id=root.id, confidence=root.confidence) if root is not None else e))
+    return aligned
+
+
+# Below this, a label would be a guess: say "unclassified" and show the closest candidate.
+MIN_CONFIDENCE = 0.5
+
+
+def _honest(e: Explanation) -> Explanation:
+    """A weak value-level match becomes ``unclassified``, naming what it was closest to."""
+    if e.id == "unclassified" or e.confidence >= MIN_CONFIDENCE or "consequence_of" in e.evidence:
+        return e
+    return Explanation("unclassified", f"no known bug fits well; the closest, {e.id} ({e.confidence:.0%}): {e.detail}", e.confidence, {**e.evidence, "closest": e.id})
+
+
+def _hint(f: Failure, e: Explanation) -> str:
+    root = e.evidence.get("consequence_of")
+    if not root:
+        return make_hint(e.id, e.detail, e.fix)
+    if root == "hidden-state":
+        return stale_hint()
+    if e.evidence.get("nan_repeat"):
+        return nan_repeat_hint(e.detail, root)
+    if e.evidence.get("shape_error"):
+        return shape_error_hint(e.detail, root, e.id)
+    if e.id == "missing-bias-in-forward":
+        return forward_hint()
+    return consequence_hint(root, e.id, bool(e.evidence.get("same_layer")))
+
+
+def _json_safe(value) -> bool:
+    return isinstance(value, (int, float, str, type(None))) or (isinstance(value, list) and all(isinstance(v, (int, float, str)) for v in value))
+
+
+def diagnose(report: Report, spec: Spec = SEED) -> None:
+    """Fill ``diagnosis``, ``confidence``, ``hint`` and ``evidence`` on every failure of ``report``."""
+    ctx = Context(report.run.results, spec)
+    found = [(f, _honest(_patterns(ctx, f, _explain(ctx, f)))) for f in report.failures if f.check in RULES]
+    for f, e in _consolidate(ctx, found):
+        f.diagnosis = e.id
+        f.confidence = round(max(0.0, min(1.0, e.confidence)), 2)
+        f.hint = _hint(f, e)
+        f.evidence.update({k: v for k, v in e.evidence.items() if _json_safe(v)})
+        if e.detail:
+            f.evidence.setdefault("detail", e.detail)
