@@ -148,6 +148,35 @@ def layer_rows(report: Report) -> list[Row]:
     return rows
 
 
+def explained_elsewhere(f: Failure) -> str | None:
+    """Why a failure is not a bug of its own (the diagnosis's verdict), or ``None`` if it is one."""
+    if "consequence_of" in f.evidence:
+        return f"a consequence of {f.evidence['consequence_of']}"
+    if "same_bug_as" in f.evidence:
+        return f"the same bug as {f.evidence['same_bug_as']}"
+    return None
+
+
+def _where(f: Failure) -> str:
+    if f.layer is None:
+        return f" {f.param}" if f.param else ""
+    return f" layer {f.layer}" + (f" {f.param}" if f.param else "")
+
+
+def _print_failure(console, report: Report, f: Failure) -> None:
+    """One failure in full: what, the likely bug, the smallest case and how to reproduce it."""
+    from rich.markup import escape
+
+    console.print(f"[bold red]✗ {f.check}[/]{_where(f)}: {escape(f.message)}", highlight=False)
+    if f.diagnosis:
+        confidence = f" ({f.confidence:.0%})" if f.confidence is not None else ""
+        console.print(f"  likely bug: [bold]{f.diagnosis}[/]{confidence}: {escape(f.hint or '')}", highlight=False)
+    if f.case:
+        c = f.case
+        console.print(f"  smallest case: widths {list(c.widths)}, batch {c.batch}, {c.dtype}, {c.device}, {c.regime}", highlight=False)
+    console.print(f"  reproduce: {escape(report.reproduce(f))}", highlight=False, soft_wrap=True)
+
+
 def render_text(report: Report, console) -> None:
     """The human report: verdict, per-layer table, then each failure with its smallest case."""
     from rich import box
@@ -180,16 +209,12 @@ def render_text(report: Report, console) -> None:
         table.add_row(str(row.layer), row.param, *(style[row.marks[c]] for c in _TENSOR_CHECKS), *errors)
     console.print(table)
     for f in report.failures:
-        where = "" if f.layer is None else f" layer {f.layer}" + (f" {f.param}" if f.param else "")
-        if f.layer is None and f.param:
-            where = f" {f.param}"
-        console.print(f"[bold red]✗ {f.check}[/]{where}: {escape(f.message)}", highlight=False)
-        if f.diagnosis:
-            confidence = f" ({f.confidence:.0%})" if f.confidence is not None else ""
-            console.print(f"  likely bug: [bold]{f.diagnosis}[/]{confidence}: {escape(f.hint or '')}", highlight=False)
-        if f.case:
-            c = f.case
-            console.print(f"  smallest case: widths {list(c.widths)}, batch {c.batch}, {c.dtype}, {c.device}, {c.regime}", highlight=False)
-        console.print(f"  reproduce: {escape(report.reproduce(f))}", highlight=False, soft_wrap=True)
+        if not explained_elsewhere(f):
+            _print_failure(console, report, f)
+    echoes = [f for f in report.failures if explained_elsewhere(f)]
+    if echoes:
+        console.print(f"[dim]{len(echoes)} more failure(s), explained above:[/]", highlight=False)
+        for f in echoes:
+            console.print(f"  [red]✗[/] {f.check}{_where(f)} in widths {list(f.case.widths) if f.case else '-'}: {explained_elsewhere(f)}", highlight=False)
     for note in report.inconclusive:
         console.print(f"[yellow]inconclusive (not blamed on the implementation):[/] {escape(note)}", highlight=False)
