@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Sequence
 
 import torch
@@ -27,13 +28,15 @@ def check(
     implementation: Callable[..., Any] | str | Target,
     *,
     function: str = "forward_backward",
-    spec: Spec = SEED,
+    spec: Spec | str = SEED,
     batch: bool | None = None,
     seed: int = 0,
     devices: Sequence[str] | None = None,
     cases: Sequence[CaseSpec] | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     max_examples: int | None = None,
+    adapter: "Adapter | str | None" = None,
+    mode: str = "spec",
 ) -> Report:
     """Check ``implementation`` against the specification and return the full report.
 
@@ -45,7 +48,17 @@ def check(
     seeded by ``seed``) and shrinks any failure to the smallest network that shows it. ``None``
     means :data:`~gradcheck.explore.DEFAULT_MAX_EXAMPLES` with the built-in cases and no search
     with explicit ``cases`` (a reproduction runs exactly its case); ``0`` never searches.
+
+    ``spec`` is a :class:`~gradcheck.spec.Spec` or a preset name (:mod:`gradcheck.presets`);
+    ``adapter`` (an :class:`~gradcheck.adapters.Adapter` or its name) calls an implementation
+    written in another layout; ``mode`` is who judges the values: ``"spec"``, ``"self"`` (the
+    implementation's own loss, :mod:`gradcheck.selfconsistency`; no search) or ``"both"``.
     """
+    from .adapters import wrap
+    from .config import resolve_settings
+
+    settings = resolve_settings(spec=spec, adapter=adapter, mode=mode, pyproject={})
+    spec, adapter = settings.spec, settings.adapter
     fresh = None
     if isinstance(implementation, (str, Target)):  # a Target: already loaded (the pytest plugin does, to fail early)
         target: Target = implementation if isinstance(implementation, Target) else load_target(implementation, function)
@@ -55,16 +68,32 @@ def check(
         label = getattr(implementation, "__qualname__", repr(implementation))
         target = Target(label=label, function_name=function, function=implementation)
     if batch is not None and batch != spec.batch:
-        spec = Spec(name=spec.name, batch=batch)
+        spec = dataclasses.replace(spec, batch=batch)
+    function = target.function
+    if adapter is not None:
+        function = wrap(target.function, adapter, spec)
+        fresh = (lambda load=fresh: wrap(load(), adapter, spec)) if fresh else None
     devices = tuple(devices or available_devices())
     if max_examples is None:
         max_examples = DEFAULT_MAX_EXAMPLES if cases is None else 0
     if cases is None:
         cases = builtin_cases(seed=seed, batch=spec.batch, devices=devices)
-    run = check_cases(target.function, cases, spec=spec, timeout=timeout, fresh=fresh)
+        if adapter is not None and adapter.depth is not None:
+            cases = [c for c in cases if c.depth == adapter.depth]
+    if settings.mode == "self":
+        max_examples = 0  # the search judges against the specification
+    run = check_cases(function, cases, spec=spec, timeout=timeout, fresh=fresh, mode=settings.mode)
     warnings = list(target.warnings)
+    if settings != type(settings)():
+        warnings.append(f"judged with {dataclasses.replace(settings, spec=spec).describe()}")
     if max_examples > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
-        found = explore(target.function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh)
+        strategy = None
+        if adapter is not None and adapter.depth is not None:
+            from . import strategies as gs
+
+            widths = gs.architectures(min_depth=adapter.depth, max_depth=adapter.depth)
+            strategy = gs.case_specs(widths=widths, batch=gs.batch_sizes() if spec.batch else None, device=gs.devices(names=devices), dtype=gs.dtypes())
+        found = explore(function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh, strategy=strategy)
         run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)

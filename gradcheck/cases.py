@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-__all__ = ["CaseSpec", "Case", "REGIMES", "make_case", "builtin_cases", "parse_dtype"]
+if TYPE_CHECKING:
+    from .spec import Spec
+
+__all__ = ["CaseSpec", "Case", "REGIMES", "make_case", "builtin_cases", "parse_dtype", "valid_targets"]
 
 # How far from zero the pre-activations sit. "saturated" puts |z| in the hundreds, where σ′
 # underflows and naive formulas overflow; "tiny" and "large" stress magnitudes.
@@ -123,8 +127,26 @@ def _generator(spec: CaseSpec) -> torch.Generator:
     return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
 
 
-def make_case(spec: CaseSpec) -> Case:
-    """Draw the case's values (standard normal, like the seed, scaled by the regime)."""
+def valid_targets(loss: str, y: Tensor) -> Tensor:
+    """Targets valid for ``loss``, derived from uniform draws ``y`` in (0, 1) ``[n_L, B]``.
+
+    ``bce``: 0 or 1 (y > ½); ``softmax_ce``: one-hot columns (the class is the column's
+    argmax, uniform over classes); anything else: ``y`` itself. Derived rather than drawn, so
+    x, W and b are the same numbers whatever the loss.
+    """
+    if loss == "bce":
+        return (y > 0.5).to(y.dtype)
+    if loss == "softmax_ce":
+        return torch.nn.functional.one_hot(y.argmax(dim=0), y.shape[0]).T.to(y.dtype)
+    return y
+
+
+def make_case(spec: CaseSpec, loss_spec: "Spec | None" = None) -> Case:
+    """Draw the case's values (standard normal, like the seed, scaled by the regime).
+
+    ``loss_spec`` (a :class:`gradcheck.spec.Spec`) makes the targets valid for its loss (see
+    :func:`valid_targets`); by default they are the seed's, in (0, 1).
+    """
     gen = _generator(spec)
     scale = REGIMES[spec.regime]
     widths = spec.widths
@@ -135,6 +157,8 @@ def make_case(spec: CaseSpec) -> Case:
     x = draw(widths[0], spec.batch)
     # Targets inside (0, 1), where a sigmoid output can reach them.
     y = torch.rand(widths[-1], spec.batch, generator=gen, dtype=torch.float64)
+    if loss_spec is not None:
+        y = valid_targets(loss_spec.criterion, y)
     W = [draw(m, n, s=scale) for n, m in zip(widths, widths[1:])]
     b = [draw(m, 1, s=scale) for m in widths[1:]]
     dtype = parse_dtype(spec.dtype)

@@ -83,7 +83,7 @@ class Truth:
     fd: Gradients
     reference: Gradients | None
     slack: dict[tuple[int | None, str], float]  # (layer, param) or (None, "loss") -> round-off a correct run may show
-    disagreements: dict[tuple[int, str], str]  # (layer, param) -> why the oracles disagree there
+    disagreements: dict[tuple, str]  # (layer, param) -> why the oracles disagree there (nothing judged); (layer, param, "kink") -> entries left out
 
 
 @dataclass
@@ -102,18 +102,27 @@ class CaseResult:
         self.failures.append(Failure(check, kind, message, case=self.case, **details))
 
 
-def _oracle_disagreements(ad: Gradients, fd: Gradients, ref: Gradients | None, ref_slack: dict) -> dict[tuple[int, str], str]:
+def _oracle_disagreements(ad: Gradients, fd: Gradients, ref: Gradients | None, ref_slack: dict) -> dict[tuple, str]:
     """Where the oracles themselves disagree: a harness or precision problem, never the student's.
 
     The reference computes σ′ as a(1 − a), like most students, so it may differ from the precise
-    autograd oracle by float64 round-off (``ref_slack``), and no more.
+    autograd oracle by float64 round-off (``ref_slack``), and no more. Entries whose finite
+    difference straddles a ReLU kink are left out (the FD is meaningless there) and noted under
+    the key ``(layer, param, "kink")``, which, unlike ``(layer, param)``, blocks only those entries.
     """
-    notes = {}
+    notes: dict[tuple, str] = {}
     for layer in range(len(ad.W)):
         for param in PARAMS:
             truth = ad.param(layer, param)
             scale = float(truth.abs().max())
-            bad = compare(fd.param(layer, param), truth, 10 * fd.noise(layer, param) + 1e-8 * scale)
+            allowed = 10 * fd.noise(layer, param) + 1e-8 * scale
+            kinks = fd.kinks(layer, param)
+            if kinks is not None and bool(kinks.any()):
+                allowed = allowed.masked_fill(kinks, math.inf)
+                notes[(layer, param, "kink")] = (
+                    f"{int(kinks.sum())} of {kinks.numel()} entries of {param}[{layer}] not judged: their finite difference straddles a ReLU kink"
+                )
+            bad = compare(fd.param(layer, param), truth, allowed)
             if bad:
                 notes[(layer, param)] = f"autograd and finite differences disagree on {param}[{layer}] ({describe_mismatch(bad)})"
             elif ref is not None and compare(ref.param(layer, param), truth, allowed_error(truth, TOLERANCES[torch.float64], ref_slack[(layer, param)])):
@@ -193,8 +202,8 @@ def _gradient_lists(result: CaseResult, returned: Sequence[Any], depth: int) -> 
     return usable
 
 
-def _check_tensor(result: CaseResult, case: Case, truth: Truth, layer: int, param: str, grad: Any) -> None:
-    """Type, shape, dtype, device, finiteness and values of one returned gradient."""
+def _check_tensor(result: CaseResult, case: Case, truth: Truth, layer: int, param: str, grad: Any, judge: bool = True) -> None:
+    """Type, shape, dtype, device, finiteness and (if ``judge``) values of one returned gradient."""
     where = {"layer": layer, "param": param}
     name = f"{param}_grads[{layer}]"
     target = (case.W if param == "W" else case.b)[layer]
@@ -223,11 +232,15 @@ def _check_tensor(result: CaseResult, case: Case, truth: Truth, layer: int, para
         index = tuple(int(i) for i in (~torch.isfinite(got)).nonzero()[0])
         result.fail("finite", kind, f"{name} has {int((~torch.isfinite(got)).sum())} non-finite entries, first at index {index}; the true gradient is finite", **where)
         return
-    if (layer, param) in truth.disagreements:
+    if (layer, param) in truth.disagreements or not judge:
         return  # inconclusive: the report lists truth.disagreements, and nobody is blamed
     result.evaluated.add("gradient-values")
     expected = truth.autograd.param(layer, param)
-    mismatch = compare(got, expected, allowed_error(expected, TOLERANCES[target.dtype], truth.slack[(layer, param)]))
+    allowed = allowed_error(expected, TOLERANCES[target.dtype], truth.slack[(layer, param)])
+    kinks = truth.fd.kinks(layer, param)
+    if kinks is not None:  # a finite difference across a kink can't confirm anything: not judged
+        allowed = allowed.masked_fill(kinks, math.inf)
+    mismatch = compare(got, expected, allowed)
     fd_error = float((got - truth.fd.param(layer, param)).abs().max())
     result.errors[(layer, param)] = (float((got - expected).abs().max()), fd_error)
     if mismatch:
@@ -243,8 +256,13 @@ def _check_mutation(result: CaseResult, case: Case, called_with: Case) -> None:
             result.fail("input-mutation", "mutation", f"the call modified its input {name}", layer=layer, param=param, evidence={"tensor": name})
 
 
-def check_case(fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: float | None = DEFAULT_TIMEOUT) -> tuple[CaseResult, CallOutcome]:
-    """Call ``fn`` once on a fresh copy of ``case`` and run every per-case check."""
+def check_case(fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: float | None = DEFAULT_TIMEOUT, mode: str = "spec") -> tuple[CaseResult, CallOutcome]:
+    """Call ``fn`` once on a fresh copy of ``case`` and run every per-case check.
+
+    ``mode`` says who judges the loss and gradient values (:mod:`gradcheck.selfconsistency`):
+    ``"spec"`` the specification's oracles, ``"self"`` the implementation's own loss (differenced
+    through its own forward; the loss value itself is not judged), ``"both"`` both.
+    """
     result = CaseResult(case.spec, truth=truth)
     called_with = case.fresh_copy()
     outcome = call_contained(fn, called_with.x, called_with.y, called_with.W, called_with.b, timeout=timeout)
@@ -260,11 +278,16 @@ def check_case(fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: flo
         result.fail("returns", "type", f"returned {shape}; expected a 3-tuple (loss, W_grads, b_grads)")
         return result, outcome
     dtype = parse_dtype(case.spec.dtype)
-    _check_loss(result, value[0], truth, dtype)
+    if mode != "self":
+        _check_loss(result, value[0], truth, dtype)
     for param, grads in _gradient_lists(result, value, len(case.W)).items():
         for layer, grad in enumerate(grads):
-            _check_tensor(result, case, truth, layer, param, grad)
+            _check_tensor(result, case, truth, layer, param, grad, judge=mode != "self")
     _check_mutation(result, case, called_with)
+    if mode != "spec":
+        from .selfconsistency import check_self_consistency
+
+        check_self_consistency(fn, case, result, value[0], timeout=timeout)
     return result, outcome
 
 
@@ -298,7 +321,7 @@ class Run:
     elapsed_s: float
 
 
-def _blame_state(results: list[CaseResult], fresh: Callable[[], Callable[..., Any]], timeout: float | None) -> None:
+def _blame_state(results: list[CaseResult], fresh: Callable[[], Callable[..., Any]], timeout: float | None, spec: Spec = SEED, mode: str = "spec") -> None:
     """Re-run each failing case (after the first call) on a freshly loaded implementation.
 
     If a case fails in sequence but passes as the first call of a fresh copy, its failures were
@@ -307,8 +330,8 @@ def _blame_state(results: list[CaseResult], fresh: Callable[[], Callable[..., An
     for result in results[1:]:
         if not result.failures or any(f.check in ("call", "hidden-state") for f in result.failures):
             continue
-        case = make_case(result.case)
-        again, _ = check_case(fresh(), case, result.truth, timeout=timeout)  # type: ignore[arg-type]
+        case = make_case(result.case, spec)
+        again, _ = check_case(fresh(), case, result.truth, timeout=timeout, mode=mode)  # type: ignore[arg-type]
         if not again.failures:
             first = min(result.failures, key=lambda f: CHECKS.index(f.check))
             message = f"fails after other calls but passes as the first call of a fresh copy: the result depends on earlier calls (in sequence: {first.message})"
@@ -323,6 +346,7 @@ def check_cases(
     timeout: float | None = DEFAULT_TIMEOUT,
     fresh: Callable[[], Callable[..., Any]] | None = None,
     on_case: Callable[[CaseResult], None] | None = None,
+    mode: str = "spec",
 ) -> Run:
     """Check ``fn`` on every case, then look for hidden state.
 
@@ -331,6 +355,8 @@ def check_cases(
     call of a fresh copy. After a timeout the implementation is not called again: a hang costs
     one time limit, not one per case.
     """
+    if mode not in ("spec", "self", "both"):
+        raise ValueError(f"mode={mode!r} is not one of spec, self, both")
     start = time.perf_counter()
     results: list[CaseResult] = []
     skipped: list[CaseSpec] = []
@@ -338,16 +364,16 @@ def check_cases(
         if any(f.kind == "timeout" for r in results for f in r.failures):
             skipped.append(case_spec)
             continue
-        case = make_case(case_spec)
-        result, _ = check_case(fn, case, compute_truth(spec, case), timeout=timeout)
+        case = make_case(case_spec, spec)
+        result, _ = check_case(fn, case, compute_truth(spec, case), timeout=timeout, mode=mode)
         results.append(result)
         if on_case:
             on_case(result)
     if results and results[0].returned and not skipped:
         first = results[0]
-        again, _ = check_case(fn, make_case(first.case), first.truth, timeout=timeout)  # type: ignore[arg-type]
+        again, _ = check_case(fn, make_case(first.case, spec), first.truth, timeout=timeout, mode=mode)  # type: ignore[arg-type]
         _check_hidden_state(first, again)
         results.append(again)
         if fresh is not None:
-            _blame_state(results, fresh, timeout)
+            _blame_state(results, fresh, timeout, spec, mode)
     return Run(results, skipped, time.perf_counter() - start)

@@ -61,6 +61,10 @@ def add_check_command(commands) -> None:
     check.add_argument("--device", action="append", dest="devices", metavar="D", help="device to check on, repeatable (default: cpu, and cuda where available)")
     check.add_argument("--timeout", type=_positive, default=10.0, help="seconds one call may take before it counts as a hang (default: 10)")
     check.add_argument("--show-output", action="store_true", help="print what the implementation printed (never with --json)")
+    contract = check.add_argument_group("contract", "what the implementation computes and how it is called (default: [tool.gradcheck] in ./pyproject.toml, else the seed's)")
+    contract.add_argument("--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (see gradcheck.presets)")
+    contract.add_argument("--adapter", metavar="NAME", help="call an implementation in another layout, e.g. cs231n, nielsen, numpy (see gradcheck.adapters)")
+    contract.add_argument("--mode", choices=["spec", "self", "both"], help="judge values against the spec, the implementation's own loss, or both (default: spec)")
     one = check.add_argument_group("one case", "rebuild a single case (what a failure's 'reproduce' line uses)")
     one.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L, e.g. 7,5,3,1")
     one.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="dtype of the case (default: float64)")
@@ -112,7 +116,12 @@ def run_check(args: argparse.Namespace) -> int:
         devices = _devices(args.devices)
         cases = _cases(args, devices)
         max_examples = 0 if args.widths else args.max_examples  # a reproduction runs exactly its case
-        report = check(args.target, function=args.function, batch=args.batch, seed=args.seed, devices=devices, cases=cases, timeout=args.timeout, max_examples=max_examples)
+        from .config import resolve_settings
+
+        settings = resolve_settings(spec=args.spec, adapter=args.adapter, mode=args.mode)
+        if args.widths is None and (settings.spec.batch or settings.adapter is not None):
+            cases = None  # the built-in set, as the spec (batches) and adapter (depth) want it
+        report = check(args.target, function=args.function, batch=args.batch or None, seed=args.seed, devices=devices, cases=cases, timeout=args.timeout, max_examples=max_examples, spec=settings.spec, adapter=settings.adapter, mode=settings.mode)
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -24,7 +24,7 @@ from torch import Tensor
 import reference_impl
 
 from .cases import Case
-from .spec import Spec
+from .spec import Activation, Spec
 
 __all__ = ["Gradients", "autograd_oracle", "finite_difference_oracle", "reference_oracle", "FD_STEP"]
 
@@ -46,6 +46,8 @@ class Gradients:
     deltas: list[Tensor] = field(default_factory=list)
     W_noise: list[Tensor] = field(default_factory=list)
     b_noise: list[Tensor] = field(default_factory=list)
+    W_kinks: list[Tensor] = field(default_factory=list)  # FD only, kinked specs only: True where a step straddles a kink
+    b_kinks: list[Tensor] = field(default_factory=list)
 
     def param(self, layer: int, name: str) -> Tensor:
         """The gradient of ``W[layer]`` (``name="W"``) or ``b[layer]`` (``name="b"``)."""
@@ -55,6 +57,11 @@ class Gradients:
         """The finite-difference error bound for that gradient, if this oracle has one."""
         bounds = self.W_noise if name == "W" else self.b_noise
         return bounds[layer] if bounds else None
+
+    def kinks(self, layer: int, name: str) -> Tensor | None:
+        """Entries whose finite difference straddles a ReLU kink (meaningless there), if known."""
+        masks = self.W_kinks if name == "W" else self.b_kinks
+        return masks[layer] if masks else None
 
 
 def autograd_oracle(spec: Spec, case: Case) -> Gradients:
@@ -68,7 +75,7 @@ def autograd_oracle(spec: Spec, case: Case) -> Gradients:
     b = [v.clone().requires_grad_(True) for v in c.b]
     with torch.enable_grad():
         zs, activations = spec.forward(c.x, W, b, precise=True)
-        loss = spec.column_losses(activations[-1], c.y).sum()
+        loss = spec.objective(zs, activations, c.y, W, b)
         grads = torch.autograd.grad(loss, [*W, *b, *zs])
     L1 = len(W)
     return Gradients(
@@ -102,42 +109,76 @@ def _perturbations(a_prev: Tensor, rows: int, first: int, last: int) -> tuple[Te
     return row, slope
 
 
-def _losses_after_moving(spec: Spec, case: Case, layer: int, row: Tensor, change: Tensor, zs: list[Tensor]) -> Tensor:
-    """Losses ``[steps, p]`` (summed over the batch) when entry ``row[k]`` of a⁽ˡ⁾ moves by ``change[:, k]``.
+def _crossed(before: Tensor, after: Tensor, columns: int) -> Tensor:
+    """Which perturbations ``[p]`` moved some pre-activation across 0 (a ReLU kink).
 
-    ``change`` is ``[steps, p, B]``. One entry of a⁽ˡ⁾ moves per column, so z⁽ˡ⁺¹⁾ moves by one
-    column of W⁽ˡ⁺¹⁾ times that change: layer l + 1 needs no matrix product, the layers above
-    one product each, for all perturbations at once.
+    ``before`` is ``[n, B]``; ``after`` is ``[n, steps · p · B]``, the same entries perturbed.
     """
-    steps, p, batch = change.shape
-    if layer + 1 == len(case.W):  # the output itself moves
-        a = spec.activation(zs[layer]).view(-1, 1, 1, batch)
-        a = a + torch.nn.functional.one_hot(row, a.shape[0]).T.to(a.dtype).view(-1, 1, p, 1) * change
+    n, batch = before.shape
+    flips = (after.reshape(n, -1, columns, batch) > 0) != (before > 0).view(n, 1, 1, batch)
+    return flips.any(dim=3).any(dim=1).any(dim=0)
+
+
+def _losses_after_moving(spec: Spec, acts: list[Activation], case: Case, layer: int, row: Tensor, dz: Tensor, zs: list[Tensor], kinks: Tensor | None) -> Tensor:
+    """Losses ``[steps, p]`` (reduced over the batch) when entry ``row[k]`` of z⁽ˡ⁾ moves by ``dz[:, k]``.
+
+    ``dz`` is ``[steps, p, B]``. One entry of a⁽ˡ⁾ moves per column, so z⁽ˡ⁺¹⁾ moves by one
+    column of W⁽ˡ⁺¹⁾ times that change: layer l + 1 needs no matrix product, the layers above
+    one product each, for all perturbations at once. ``kinks`` (``[p]``, or ``None`` when no
+    layer has a kink) is or-ed with whether a perturbation moved any pre-activation across 0.
+    """
+    steps, p, batch = dz.shape
+    if layer + 1 == len(case.W):  # the output's own pre-activation moves
+        z = zs[layer].view(-1, 1, 1, batch) + torch.nn.functional.one_hot(row, zs[layer].shape[0]).T.to(dz.dtype).view(-1, 1, p, 1) * dz
     else:
+        z_row = zs[layer][row]
+        change = acts[layer](z_row + dz) - acts[layer](z_row)
         z = zs[layer + 1].view(-1, 1, 1, batch) + case.W[layer + 1][:, row].view(-1, 1, p, 1) * change
-        a = spec.activation(z.reshape(z.shape[0], -1))
-        for W_k, b_k in zip(case.W[layer + 2 :], case.b[layer + 2 :]):
-            a = spec.activation(W_k @ a + b_k)
-    columns = a.reshape(a.shape[0], -1)
-    return spec.column_losses(columns, case.y.repeat(1, steps * p)).view(steps, p, batch).sum(dim=2)
+        for k in range(layer + 1, len(case.W) - 1):
+            z = z.reshape(z.shape[0], -1)
+            if kinks is not None and acts[k].kinked:
+                kinks |= _crossed(zs[k], z, p)
+            z = case.W[k + 1] @ acts[k](z) + case.b[k + 1]
+    columns = z.reshape(z.shape[0], -1)
+    if kinks is not None and acts[-1].kinked and layer + 1 < len(case.W):
+        kinks |= _crossed(zs[-1], columns, p)
+    losses = spec.output_losses(columns, acts[-1](columns), case.y.repeat(1, steps * p))
+    return spec.reduce_batch(losses.view(steps, p, batch), dim=2)
 
 
-def _central_differences(spec: Spec, case: Case, layer: int, inputs: list[Tensor], zs: list[Tensor], step: float) -> tuple[Tensor, Tensor]:
-    """Central differences at steps h and 2h for every parameter of one layer, flat."""
+def _central_differences(spec: Spec, case: Case, layer: int, inputs: list[Tensor], zs: list[Tensor], step: float) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Central differences at steps h and 2h for every parameter of one layer, flat; and which
+    of them straddle a kink (``None`` when the spec has none).
+
+    The L2 penalty is separable, so each perturbation changes it by c·((θ + s)² − θ²): that
+    change is added to the perturbed losses and differenced with them, not differentiated.
+    """
     a_prev, z = inputs[layer], zs[layer]
     rows, batch = z.shape
+    acts = spec.activations(len(case.W))
     count = case.W[layer].numel() + rows
     chunk = max(1, FD_MAX_COLUMNS // (4 * batch))
     shifts = torch.tensor([step, -step, 2 * step, -2 * step], dtype=z.dtype).view(4, 1, 1)
-    at_h, at_2h = [], []
+    c = spec.penalty_factor(batch)
+    theta = torch.cat([case.W[layer].reshape(-1), case.b[layer].reshape(-1) if spec.l2_biases else torch.zeros(rows, dtype=z.dtype)])
+    at_h, at_2h, kinked = [], [], []
     for first in range(0, count, chunk):
-        row, slope = _perturbations(a_prev, rows, first, min(count, first + chunk))
-        z_row = z[row]  # [p, B]
-        change = spec.activation(z_row + shifts * slope) - spec.activation(z_row)
-        losses = _losses_after_moving(spec, case, layer, row, change, zs)
+        last = min(count, first + chunk)
+        row, slope = _perturbations(a_prev, rows, first, last)
+        dz = shifts * slope
+        kinks = None
+        if spec.kinked:
+            kinks = torch.zeros(last - first, dtype=torch.bool)
+            if acts[layer].kinked:
+                kinks |= ((z[row] + dz > 0) != (z[row] > 0)).any(dim=2).any(dim=0)
+        losses = _losses_after_moving(spec, acts, case, layer, row, dz, zs, kinks)
+        if c:
+            t = theta[first:last]
+            losses = losses + c * ((t + shifts.view(4, 1)) ** 2 - t**2)
         at_h.append((losses[0] - losses[1]) / (2 * step))
         at_2h.append((losses[2] - losses[3]) / (4 * step))
-    return torch.cat(at_h), torch.cat(at_2h)
+        kinked.append(kinks)
+    return torch.cat(at_h), torch.cat(at_2h), torch.cat(kinked) if spec.kinked else None
 
 
 def finite_difference_oracle(spec: Spec, case: Case, step: float = FD_STEP) -> Gradients:
@@ -148,16 +189,19 @@ def finite_difference_oracle(spec: Spec, case: Case, step: float = FD_STEP) -> G
     """
     c = case.as_float64_cpu()
     zs, activations = spec.forward(c.x, c.W, c.b)
-    loss = spec.column_losses(activations[-1], c.y).sum()
+    loss = spec.objective(zs, activations, c.y, c.W, c.b)
     roundoff = 8 * torch.finfo(torch.float64).eps * (1.0 + float(loss.abs())) / step
     result = Gradients(loss=loss, W=[], b=[])
     inputs = [c.x, *activations[:-1]]
     for layer, W_l in enumerate(c.W):
-        g_h, g_2h = _central_differences(spec, c, layer, inputs, zs, step)
+        g_h, g_2h, kinks = _central_differences(spec, c, layer, inputs, zs, step)
         noise = (g_h - g_2h).abs() / 3 + roundoff
         n_weights = W_l.numel()
         result.W.append(g_h[:n_weights].view_as(W_l))
         result.b.append(g_h[n_weights:].view_as(c.b[layer]))
         result.W_noise.append(noise[:n_weights].view_as(W_l))
         result.b_noise.append(noise[n_weights:].view_as(c.b[layer]))
+        if kinks is not None:
+            result.W_kinks.append(kinks[:n_weights].view_as(W_l))
+            result.b_kinks.append(kinks[n_weights:].view_as(c.b[layer]))
     return result
