@@ -98,5 +98,5 @@ def check(
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)
     report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings)
-    diagnose(report)
+    diagnose(report, spec)
     return report

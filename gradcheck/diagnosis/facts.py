@@ -100,7 +100,7 @@ class CaseFacts:
     @cached_property
     def _inputs64(self):
         """x, ȳ, W, b as the oracles saw them (the case's dtype, then float64 on the CPU)."""
-        return make_case(dataclasses.replace(self.case, device="cpu")).as_float64_cpu()
+        return make_case(dataclasses.replace(self.case, device="cpu"), self.spec).as_float64_cpu()
 
     @property
     def x(self) -> Tensor:
@@ -143,8 +143,8 @@ class CaseFacts:
         return self.truth.param(*key)
 
     def sigma_prime(self, layer: int) -> Tensor:
-        """σ′(z⁽ˡ⁾), to full precision."""
-        return self.spec.activation_derivative(self.zs[layer])
+        """The derivative of layer l's own activation at z⁽ˡ⁾, to full precision."""
+        return self.spec.activation_at(layer, len(self.zs)).derivative(self.zs[layer])
 
     # -- what came back ---------------------------------------------------------------------
     def returned(self, key: Key) -> Tensor | None:
