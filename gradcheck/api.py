@@ -54,49 +54,61 @@ def check(
     written in another layout; ``mode`` is who judges the values: ``"spec"``, ``"self"`` (the
     implementation's own loss, :mod:`gradcheck.selfconsistency`; no search) or ``"both"``.
     """
-    from .adapters import wrap
     from .config import resolve_settings
 
     settings = resolve_settings(spec=spec, adapter=adapter, mode=mode, pyproject={})
     spec, adapter = settings.spec, settings.adapter
-    fresh = None
-    if isinstance(implementation, (str, Target)):  # a Target: already loaded (the pytest plugin does, to fail early)
-        target: Target = implementation if isinstance(implementation, Target) else load_target(implementation, function)
-        if target.label.endswith((".py", ".ipynb")):
-            fresh = lambda: load_target(target.label, target.function_name).function  # noqa: E731 - a new copy, new state
-    else:
-        label = getattr(implementation, "__qualname__", repr(implementation))
-        target = Target(label=label, function_name=function, function=implementation)
     if batch is not None and batch != spec.batch:
         spec = dataclasses.replace(spec, batch=batch)
-    function = target.function
-    if adapter is not None:
-        function = wrap(target.function, adapter, spec)
-        fresh = (lambda load=fresh: wrap(load(), adapter, spec)) if fresh else None
+    target, fresh = _load(implementation, function)
+    function, fresh = _adapted(target.function, fresh, adapter, spec)
     devices = tuple(devices or available_devices())
     if max_examples is None:
         max_examples = DEFAULT_MAX_EXAMPLES if cases is None else 0
-    if cases is None:
-        cases = builtin_cases(seed=seed, batch=spec.batch, devices=devices)
-        if adapter is not None and adapter.depth is not None:
-            cases = [c for c in cases if c.depth == adapter.depth]
     if settings.mode == "self":
         max_examples = 0  # the search judges against the specification
+    if cases is None:
+        cases = [c for c in builtin_cases(seed=seed, batch=spec.batch, devices=devices) if adapter is None or adapter.depth in (None, c.depth)]
     run = check_cases(function, cases, spec=spec, timeout=timeout, fresh=fresh, mode=settings.mode)
     warnings = list(target.warnings)
     if settings != type(settings)():
         warnings.append(f"judged with {dataclasses.replace(settings, spec=spec).describe()}")
     if max_examples > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
-        strategy = None
-        if adapter is not None and adapter.depth is not None:
-            from . import strategies as gs
-
-            widths = gs.architectures(min_depth=adapter.depth, max_depth=adapter.depth)
-            strategy = gs.case_specs(widths=widths, batch=gs.batch_sizes() if spec.batch else None, device=gs.devices(names=devices), dtype=gs.dtypes())
-        found = explore(function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh, strategy=strategy)
+        found = explore(function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh, strategy=_search_space(adapter, spec, devices))
         run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)
     report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings)
     diagnose(report, spec)
     return report
+
+
+def _load(implementation: Callable[..., Any] | str | Target, function: str) -> tuple[Target, Callable[[], Callable[..., Any]] | None]:
+    """The target, and a way to load a fresh copy of it (for files: new module state), if any."""
+    if not isinstance(implementation, (str, Target)):
+        label = getattr(implementation, "__qualname__", repr(implementation))
+        return Target(label=label, function_name=function, function=implementation), None
+    # A Target is already loaded (the pytest plugin loads early, to fail before any test runs).
+    target = implementation if isinstance(implementation, Target) else load_target(implementation, function)
+    if not target.label.endswith((".py", ".ipynb")):
+        return target, None
+    return target, lambda: load_target(target.label, target.function_name).function
+
+
+def _adapted(function: Callable[..., Any], fresh, adapter, spec: Spec):
+    """The implementation (and its fresh copies) behind the adapter, called canonically."""
+    if adapter is None:
+        return function, fresh
+    from .adapters import wrap
+
+    return wrap(function, adapter, spec), ((lambda: wrap(fresh(), adapter, spec)) if fresh else None)
+
+
+def _search_space(adapter, spec: Spec, devices: tuple[str, ...]):
+    """The search's cases: the default space, or only the depth an adapter supports."""
+    if adapter is None or adapter.depth is None:
+        return None
+    from . import strategies as gs
+
+    widths = gs.architectures(min_depth=adapter.depth, max_depth=adapter.depth)
+    return gs.case_specs(widths=widths, batch=gs.batch_sizes() if spec.batch else None, device=gs.devices(names=devices), dtype=gs.dtypes())
