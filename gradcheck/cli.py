@@ -141,7 +141,9 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_WRONG
 
 
-_COMMANDS = [add_check_command]
+from .grading.cli import add_grade_command, add_gradescope_command  # noqa: E402 - they reuse the helpers above
+
+_COMMANDS = [add_check_command, add_grade_command, add_gradescope_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

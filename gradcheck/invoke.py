@@ -15,6 +15,7 @@ import io
 import linecache
 import os
 import signal
+import sys
 import threading
 import traceback
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ import torch
 __all__ = ["CallOutcome", "CallTimeout", "call_contained", "register_source"]
 
 OUTPUT_LIMIT = 64_000  # characters of captured output kept per call
-_HARNESS_DIRS = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.abspath(torch.__file__)))
+# Frames under these folders are the harness's or torch's, not the code under test's.
+_HARNESS_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (sys.modules[__name__], torch))
 
 
 class CallTimeout(BaseException):

@@ -1,0 +1,38 @@
+"""Grading: sandboxed batch grading with partial credit, feedback and Gradescope output.
+
+- :mod:`.rubric`: TOML rubrics (tests with points, visibility, partial credit; policies).
+- :mod:`.policies`: static rules on the source (no autograd, no harness imports).
+- :mod:`.assess`: one submission in its sandbox, checked by the core, scored.
+- :mod:`.score`: the rubric's points from the core's results (positive evidence only).
+- :mod:`.outputs`: ``results.json`` (Gradescope), ``feedback.md``, ``grades.csv``; atomic writes.
+- :mod:`.grade`: the batch (workers, resume, progress); :mod:`.gradescope`: one Gradescope run.
+- :mod:`.cli`: ``gradcheck grade`` and ``gradcheck gradescope``.
+
+Isolation is :mod:`gradcheck.sandbox`'s job; what it achieves on a machine is reported in every
+``results.json`` (``extra_data.gradcheck.isolation``) and at the end of ``gradcheck grade``.
+"""
+
+from .assess import Assessment, assess, limits_for
+from .discover import Source, discover
+from .grade import Batch, GradeError, grade_batch
+from .gradescope import run_gradescope
+from .rubric import DEFAULT_RUBRIC, Policy, Rubric, RubricError, RubricTest, load_rubric, parse_rubric
+
+__all__ = [
+    "grade_batch",
+    "Batch",
+    "GradeError",
+    "assess",
+    "Assessment",
+    "limits_for",
+    "discover",
+    "Source",
+    "run_gradescope",
+    "load_rubric",
+    "parse_rubric",
+    "Rubric",
+    "RubricTest",
+    "Policy",
+    "RubricError",
+    "DEFAULT_RUBRIC",
+]

@@ -1,0 +1,104 @@
+"""Grading one submission: its sandbox, the checker core, the rubric's points.
+
+Everything that decides a grade runs here, in the grader: the submission's function is a
+:class:`~gradcheck.sandbox.SandboxedFunction`, and the core checks it exactly as
+:func:`gradcheck.check` checks an in-process one (the built-in cases, a fresh copy to tell hidden
+state apart, the hypothesis search with shrinking, the report and its diagnosis). Policies read
+the source statically. Nothing of the submission runs in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+from ..cases import builtin_cases
+from ..checker import Run, check_cases
+from ..diagnosis import diagnose
+from ..explore import explore
+from ..loading import LoadError, notebook_cells
+from ..report import Report, build_report
+from ..sandbox import Isolation, Limits, LoadOutcome, SandboxedFunction
+from ..spec import SEED
+from .discover import Source
+from .policies import check_policies
+from .rubric import Rubric
+from .score import Score, score_submission
+
+__all__ = ["Assessment", "assess", "limits_for"]
+
+DEVICES = ("cpu",)  # grading runs on the CPU: a sandboxed child gets no GPU
+
+
+@dataclass
+class Assessment:
+    """Everything known about one graded submission."""
+
+    source: Source
+    score: Score
+    load: LoadOutcome
+    report: Report | None
+    events: list[str] = field(default_factory=list)
+    output: str = ""
+    seconds: float = 0.0
+    isolation: Isolation | None = None
+    timed_out: bool = False
+    crashed: int = 0
+
+
+def limits_for(rubric: Rubric, *, timeout: float | None = None, memory_mb: int | None = None) -> Limits:
+    """The sandbox limits: the rubric's, overridden by the command line."""
+    return Limits(call_timeout=float(timeout or rubric.timeout), memory_mb=int(memory_mb or rubric.memory_mb))
+
+
+def _sources(source: Source) -> list[tuple[str, str]]:
+    """The code policies inspect: the entry (a notebook's code cells) and the folder's .py files."""
+    found = []
+    if source.entry is not None:
+        try:
+            if source.entry.suffix == ".ipynb":
+                found += [(f"{source.entry.name} [cell {i}]", c) for i, c in enumerate(notebook_cells(str(source.entry)), start=1)]
+            else:
+                found.append((source.entry.name, source.entry.read_text(encoding="utf-8", errors="replace")))
+        except (LoadError, OSError):
+            pass
+    if source.folder is not None:
+        for path in sorted(source.folder.rglob("*.py"))[:200]:
+            if path != source.entry and path.is_file() and not path.is_symlink():
+                found.append((str(path.relative_to(source.folder)), path.read_text(encoding="utf-8", errors="replace")))
+    return found
+
+
+def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) -> Report:
+    """What :func:`gradcheck.check` does, with the sandbox's own fresh copies (never an
+    in-process reload) and a restart after a crash between cases."""
+    spec = replace(SEED, batch=rubric.batch)
+    cases = builtin_cases(seed=rubric.seed, batch=rubric.batch, devices=DEVICES)
+    run = check_cases(fn, cases, spec=spec, timeout=limits.call_timeout, fresh=fn.fresh, on_case=lambda _: fn.revive())
+    timed_out = any(f.kind == "timeout" for r in run.results for f in r.failures)
+    if rubric.max_examples > 0 and not timed_out and fn.revive():
+        found = explore(fn, spec=spec, max_examples=rubric.max_examples, seed=rubric.seed, devices=DEVICES, timeout=limits.call_timeout, fresh=fn.fresh)
+        run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
+    report = build_report(label, run, seed=rubric.seed, function=rubric.function, output=fn.output, warnings=fn.load_outcome.warnings if fn.load_outcome else [])
+    diagnose(report)
+    return report
+
+
+def assess(source: Source, rubric: Rubric, *, limits: Limits, isolation: Isolation | None = None, hide: Sequence[str | os.PathLike] = ()) -> Assessment:
+    """Grade ``source`` under ``rubric`` in a sandbox with ``limits``."""
+    started = time.monotonic()
+    findings = check_policies(rubric.policies, _sources(source))
+    if source.entry is None:
+        load = LoadOutcome(False, f"no .py or .ipynb file in {source.name} defines {rubric.function}")
+        return Assessment(source, score_submission(rubric, None, findings, unloaded=load.error or ""), load, None, seconds=time.monotonic() - started, isolation=isolation)
+    fn = SandboxedFunction(source.entry, folder=source.folder, function=rubric.function, limits=limits, isolation=isolation, hide=[*hide, *rubric.hide], echo_output=True)
+    with fn:
+        load = fn.load()
+        report = _check(fn, rubric, source.label, limits) if load.ok else None
+    score = score_submission(rubric, report, findings, unloaded=f"the submission did not load: {load.error}")
+    return Assessment(
+        source, score, load, report, events=list(fn.events), output=fn.output, seconds=time.monotonic() - started,
+        isolation=fn.isolation, timed_out=fn.timeouts > 0, crashed=fn.crashes,
+    )

@@ -1,0 +1,96 @@
+"""The ``grade`` and ``gradescope`` subcommands (registered in :data:`gradcheck.cli._COMMANDS`).
+
+Kept light: nothing heavy is imported until a handler runs, so ``gradcheck check`` pays nothing.
+Exit codes: 0 the batch ran (whatever the students scored); 2 bad command line, rubric or
+folder; 3 gradcheck failed on some submission (those are not written, so a rerun retries them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_grade_command", "add_gradescope_command"]
+
+
+def _megabytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 256:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a memory size in MB of at least 256")
+    return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers of at least 1")
+    return value
+
+
+def _sandbox_options(parser: argparse.ArgumentParser) -> None:
+    from ..cli import _positive
+
+    parser.add_argument("--rubric", metavar="FILE", help="a TOML rubric (default: the seed assignment's built-in rubric)")
+    parser.add_argument("--timeout", type=_positive, metavar="S", help="seconds one call may take (default: the rubric's, 10)")
+    parser.add_argument("--memory", type=_megabytes, metavar="MB", help="heap limit of each submission's process (default: the rubric's, 1024)")
+
+
+def add_grade_command(commands) -> None:
+    grade = commands.add_parser(
+        "grade", help="grade a folder of submissions in sandboxes",
+        description="Grade every .py/.ipynb file (or student folder) in SUBMISSIONS, each in its own sandbox, into DIR: grades.csv, and <submission>/results.json (Gradescope's format) and feedback.md.",
+    )
+    grade.set_defaults(run=run_grade)
+    grade.add_argument("submissions", metavar="SUBMISSIONS", help="a folder of .py/.ipynb files, or of one folder per student")
+    grade.add_argument("--out", required=True, metavar="DIR", help="where the grades go (created; reruns resume there)")
+    _sandbox_options(grade)
+    grade.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="submissions graded at once (default: 1)")
+    grade.add_argument("--regrade", action="store_true", help="grade again what DIR already holds grades for")
+
+
+def add_gradescope_command(commands) -> None:
+    gradescope = commands.add_parser(
+        "gradescope", help="grade one submission inside Gradescope's autograder",
+        description="Grade ROOT/submission into ROOT/results/results.json (Gradescope's layout); the rubric defaults to ROOT/source/rubric.toml, else the built-in one.",
+    )
+    gradescope.set_defaults(run=run_gradescope_command)
+    gradescope.add_argument("--root", default="/autograder", help="the autograder's root folder (default: /autograder)")
+    _sandbox_options(gradescope)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from ..cli import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+    from .assess import limits_for
+    from .grade import GradeError, grade_batch
+    from .rubric import RubricError, load_rubric
+
+    try:
+        rubric = load_rubric(args.rubric)
+        limits = limits_for(rubric, timeout=args.timeout, memory_mb=args.memory)
+        batch = grade_batch(args.submissions, args.out, rubric, limits=limits, jobs=args.jobs, regrade=args.regrade, rubric_path=args.rubric)
+    except (RubricError, GradeError) as exc:
+        print(f"gradcheck: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"gradcheck: graded {len(batch.graded)}, skipped {len(batch.skipped)} already graded, {len(batch.errors)} internal error(s), "
+        f"in {batch.seconds:.1f} s; grades in {args.out}/grades.csv",
+        file=sys.stderr,
+    )
+    if batch.isolation is not None:
+        for line in batch.isolation.describe():
+            print(f"  sandbox: {line}", file=sys.stderr)
+    for name, error in batch.errors.items():
+        print(f"gradcheck: internal error on {name}: {error} (please report this)", file=sys.stderr)
+    return EXIT_INTERNAL if batch.errors else EXIT_OK
+
+
+def run_gradescope_command(args: argparse.Namespace) -> int:
+    from .gradescope import run_gradescope
+
+    return run_gradescope(args.root, rubric_path=args.rubric, timeout=args.timeout, memory_mb=args.memory)

@@ -1,0 +1,233 @@
+"""What grading writes: Gradescope's ``results.json``, ``feedback.md`` and ``grades.csv``.
+
+Every file is written whole or not at all (a temporary file in the same folder, flushed, then
+``os.replace``), so a grader killed at any moment leaves each file either old or new, never
+half written. ``results.json`` follows Gradescope's specification (top level ``score``,
+``execution_time``, ``output``, ``output_format``, ``visibility``, ``stdout_visibility``,
+``tests``; each test ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``,
+``tags``, ``visibility``), with gradcheck's own record in ``extra_data.gradcheck``, which is
+what a resumed batch reads back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import __version__
+from ..checker import Failure
+from .assess import Assessment
+from .rubric import Rubric
+from .score import PolicyScore, TestScore
+
+__all__ = ["atomic_write", "results_json", "feedback_markdown", "write_grades_csv", "read_results", "row_from_results", "OUTPUT_LIMIT"]
+
+OUTPUT_LIMIT = 2_000  # characters of the submission's own prints quoted in feedback
+_FAILURES_SHOWN = 5
+
+
+def atomic_write(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, nothing else."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide grades from the rest of the course staff
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# -- text of one failure ---------------------------------------------------------------------
+
+
+def _where(f: Failure) -> str:
+    if f.layer is not None:
+        return f"layer {f.layer}" + (f" {f.param}" if f.param else "")
+    return f.param or "whole call"
+
+
+def _network(f: Failure) -> str:
+    c = f.case
+    if c is None:
+        return ""
+    return f"widths {'-'.join(map(str, c.widths))}, batch {c.batch}, {c.dtype}, {c.regime} values"
+
+
+def failure_lines(f: Failure, reproduce: str) -> list[str]:
+    """A failure as lines: what, the likely bug and its hint, the smallest network, a command."""
+    lines = [f"{f.check} ({_where(f)}): {f.message}"]
+    if f.diagnosis:
+        confidence = f" ({f.confidence:.0%})" if f.confidence is not None else ""
+        lines.append(f"likely bug: {f.diagnosis}{confidence}: {f.hint or ''}".rstrip(": "))
+    elif f.hint:
+        lines.append(f"hint: {f.hint}")
+    if f.case is not None:
+        lines.append(f"smallest failing network: {_network(f)}")
+        lines.append(f"reproduce: {reproduce}")
+    return lines
+
+
+# -- results.json ----------------------------------------------------------------------------
+
+
+def _test_output(t: TestScore, a: Assessment) -> str:
+    lines = []
+    if t.test.description:
+        lines.append(t.test.description)
+    if t.judged:
+        lines.append(f"passed {t.passed} of {t.judged} case(s)" + (" (partial credit)" if 0 < t.score < t.max_score else ""))
+    if t.note:
+        lines.append(t.note)
+    for f in t.failures[:_FAILURES_SHOWN]:
+        lines += ["", *failure_lines(f, a.report.reproduce(f) if a.report else "")]
+    if len(t.failures) > _FAILURES_SHOWN:
+        lines.append(f"... and {len(t.failures) - _FAILURES_SHOWN} more problem(s)")
+    return "\n".join(lines)
+
+
+def _policy_output(p: PolicyScore) -> str:
+    lines = [p.policy.description] if p.policy.description else []
+    lines.append("broken" + (" (the whole score is set to 0)" if p.policy.zero_score else "") if p.finding.violated else "kept")
+    lines += p.finding.evidence
+    if p.finding.note:
+        lines.append(p.finding.note)
+    return "\n".join(lines)
+
+
+def _summary(a: Assessment, rubric: Rubric) -> str:
+    s = a.score
+    lines = [f"**{s.total:g} / {s.max_score:g}** for {a.source.label} ({rubric.name})."]
+    if not a.load.ok:
+        lines.append(f"\nYour submission could not be checked: {a.load.error}")
+    for w in a.load.warnings:
+        lines.append(f"\nwarning: {w}")
+    for event in a.events:
+        lines.append(f"\nsandbox: {event}")
+    if s.zeroed_by:
+        lines.append(f"\nThe score is 0 because the submission breaks the policy {s.zeroed_by!r}.")
+    if a.source.note:
+        lines.append(f"\nnote: {a.source.note}")
+    return "\n".join(lines)
+
+
+def results_json(a: Assessment, rubric: Rubric, *, fingerprint: str, settings: str) -> dict:
+    """Gradescope's results.json for one submission."""
+    tests: list[dict[str, Any]] = []
+    for t in a.score.tests:
+        tests.append({
+            "name": t.test.name, "number": t.test.number, "score": t.score, "max_score": t.max_score,
+            "status": "passed" if t.ok else "failed", "output": _test_output(t, a), "tags": list(t.test.tags), "visibility": t.test.visibility,
+        })
+    for p in a.score.policies:
+        tests.append({
+            "name": p.policy.name, "number": p.policy.number, "score": p.score, "max_score": p.max_score,
+            "status": "failed" if p.finding.violated else "passed", "output": _policy_output(p), "tags": ["policy", p.policy.rule], "visibility": p.policy.visibility,
+        })
+    return {
+        "score": a.score.total,
+        "execution_time": round(a.seconds, 2),
+        "output": _summary(a, rubric),
+        "output_format": "md",
+        "test_output_format": "text",
+        "visibility": rubric.visibility,
+        "stdout_visibility": rubric.stdout_visibility,
+        "tests": tests,
+        "extra_data": {"gradcheck": {
+            "version": __version__, "submission": a.source.name, "entry": a.source.label, "fingerprint": fingerprint, "settings": settings,
+            "max_score": a.score.max_score, "loaded": a.load.ok, "timed_out": a.timed_out, "crashes": a.crashed, "events": a.events,
+            "isolation": a.isolation.as_dict() if a.isolation else None, "seed": rubric.seed,
+        }},
+    }
+
+
+# -- feedback.md ---------------------------------------------------------------------------------
+
+
+def _fence(text: str) -> str:
+    return "```text\n" + text.replace("```", "ˋˋˋ") + "\n```"
+
+
+def feedback_markdown(a: Assessment, rubric: Rubric) -> str:
+    """The student's feedback: score, every failing test with its diagnosis, hint and smallest
+    failing network (tests whose visibility is ``hidden`` are left out)."""
+    s = a.score
+    out = [f"# Feedback: {a.source.label}", "", _summary(a, rubric), ""]
+    hidden = 0
+    for t in s.tests:
+        if t.test.visibility == "hidden":
+            hidden += 1
+            continue
+        mark = "✓" if t.ok else "✗"
+        out.append(f"## {mark} {t.test.number} {t.test.name}: {t.score:g} / {t.max_score:g}")
+        out.append("")
+        if not t.ok:
+            out.append(_fence(_test_output(t, a)))
+            out.append("")
+    for p in s.policies:
+        if p.policy.visibility == "hidden":
+            hidden += 1
+            continue
+        mark = "✗" if p.finding.violated else "✓"
+        out += [f"## {mark} {p.policy.number} {p.policy.name}: {p.score:g} / {p.max_score:g}", ""]
+        if p.finding.violated:
+            out += [_fence(_policy_output(p)), ""]
+    if hidden:
+        out += [f"({hidden} hidden test(s) not shown.)", ""]
+    if a.output.strip():
+        shown = a.output[:OUTPUT_LIMIT]
+        more = f"\n[... {len(a.output) - OUTPUT_LIMIT} more characters]" if len(a.output) > OUTPUT_LIMIT else ""
+        out += ["## What your code printed", "", _fence(shown + more), ""]
+    return "\n".join(out)
+
+
+# -- grades.csv and resuming ---------------------------------------------------------------------
+
+
+def read_results(path: str | os.PathLike) -> dict | None:
+    """A results.json written by gradcheck, or None if missing, unreadable or someone else's."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("extra_data", {}).get("gradcheck"), dict) or not isinstance(data.get("tests"), list):
+        return None
+    return data
+
+
+def _cell(test: dict) -> object:
+    """A test's score; for an informational (0-point) test, whether it passed."""
+    if not test.get("max_score"):
+        return test.get("status", "")
+    return test.get("score")
+
+
+def row_from_results(name: str, results: dict, rubric: Rubric) -> dict:
+    """A grades.csv row: submission, score, max_score, then each test's score by name."""
+    scores = {t.get("name"): _cell(t) for t in results["tests"] if isinstance(t, dict)}
+    row = {"submission": name, "score": results.get("score"), "max_score": results["extra_data"]["gradcheck"].get("max_score", rubric.max_score)}
+    row.update({column: scores.get(column, "") for column in rubric.columns})
+    return row
+
+
+def write_grades_csv(out_dir: str | os.PathLike, rows: Iterable[dict], rubric: Rubric) -> None:
+    """``DIR/grades.csv``: one row per graded submission, sorted by name (atomically)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["submission", "score", "max_score", *rubric.columns], extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in sorted(rows, key=lambda r: r["submission"]):
+        writer.writerow(row)
+    atomic_write(Path(out_dir) / "grades.csv", buffer.getvalue())

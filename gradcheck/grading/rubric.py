@@ -1,0 +1,389 @@
+"""Rubrics: named tests with points, visibility and partial credit, read from TOML.
+
+A rubric test selects part of what the checker core judges (core checks by name, layers,
+parameters, network architectures) and turns it into points: ``partial = true`` gives
+``points × cases passed / cases judged``, otherwise all or nothing. Policies are static rules
+on the submission's source (``forbid-autograd``, ``forbid-imports``), reported as their own
+tests; they cost points only if the rubric says so. :data:`DEFAULT_RUBRIC` is the seed
+assignment's. A malformed rubric raises :class:`RubricError` with one line saying what and where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10
+    import tomli as tomllib
+
+from ..cases import builtin_cases
+from ..checker import CHECKS
+
+__all__ = ["Rubric", "RubricTest", "Policy", "RubricError", "load_rubric", "parse_rubric", "DEFAULT_RUBRIC", "VISIBILITIES", "RULES"]
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+RULES = ("forbid-autograd", "forbid-imports")
+PARAMS = ("W", "b", "loss")
+
+
+class RubricError(ValueError):
+    """The rubric cannot be used; the message says what and where, in one line."""
+
+
+@dataclass(frozen=True)
+class RubricTest:
+    """One graded test: which core checks, on which layers, parameters and networks."""
+
+    name: str
+    points: float
+    checks: tuple[str, ...]
+    number: str = ""
+    layers: tuple[int, ...] | None = None  # None: every layer the network has
+    params: tuple[str, ...] = PARAMS
+    widths: tuple[tuple[int, ...], ...] | None = None  # only these architectures
+    exclude_widths: tuple[tuple[int, ...], ...] = ()
+    partial: bool = True
+    visibility: str = "visible"
+    tags: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A static rule on the submission's source, reported as a test of its own."""
+
+    name: str
+    rule: str
+    number: str = ""
+    points: float = 0.0  # earned when the rule is kept; 0: informational
+    zero_score: bool = False  # breaking the rule sets the whole score to 0
+    modules: tuple[str, ...] = ("reference_impl", "gradcheck")  # forbid-imports
+    visibility: str = "visible"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """An assignment's grading: the function, the cases, the tests and the policies."""
+
+    name: str
+    tests: tuple[RubricTest, ...]
+    policies: tuple[Policy, ...] = ()
+    function: str = "forward_backward"
+    batch: bool = False
+    seed: int = 0
+    max_examples: int = 50  # hypothesis search after the built-in cases; its minimal failure counts too
+    visibility: str = "visible"
+    stdout_visibility: str = "hidden"
+    timeout: float = 10.0  # seconds per call
+    memory_mb: int = 1024
+    hide: tuple[str, ...] = ()  # more paths the sandbox hides (solutions, course folders)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tests) + sum(p.points for p in self.policies)
+
+    @property
+    def columns(self) -> list[str]:
+        """One per test and policy: the CSV's per-check columns, in rubric order."""
+        return [t.name for t in self.tests] + [p.name for p in self.policies]
+
+    def digest(self) -> str:
+        """A hash of everything that changes grades (not of the file's formatting)."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=list).encode()).hexdigest()[:16]
+
+
+DEFAULT_RUBRIC = """\
+# The seed assignment: forward_backward(x, y, W, b) for a sigmoid network with loss ½Σ(a − y)².
+name = "Backpropagation (seed assignment)"
+function = "forward_backward"
+batch = false        # single column vectors, like the seed notebook
+seed = 0
+max_examples = 50    # hypothesis cases after the built-in ones; a minimal failing case counts too
+visibility = "visible"
+stdout_visibility = "hidden"
+
+[sandbox]
+timeout = 10         # seconds per call
+memory_mb = 1024
+
+[[tests]]
+number = "1"
+name = "Loss value"
+points = 1
+checks = ["loss-value"]
+params = ["loss"]
+tags = ["loss"]
+
+[[tests]]
+number = "2.1"
+name = "W[0] gradient (7-5-3-1 network)"
+points = 1
+checks = ["gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "finite", "gradient-values"]
+layers = [0]
+params = ["W"]
+widths = [[7, 5, 3, 1]]
+partial = false    # a gradient is right or wrong
+tags = ["layer-0", "W"]
+
+[[tests]]
+number = "2.2"
+name = "b[0] gradient (7-5-3-1 network)"
+points = 1
+checks = ["gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "finite", "gradient-values"]
+layers = [0]
+params = ["b"]
+widths = [[7, 5, 3, 1]]
+partial = false    # a gradient is right or wrong
+tags = ["layer-0", "b"]
+
+[[tests]]
+number = "2.3"
+name = "W[1] gradient (7-5-3-1 network)"
+points = 1
+checks = ["gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "finite", "gradient-values"]
+layers = [1]
+params = ["W"]
+widths = [[7, 5, 3, 1]]
+partial = false    # a gradient is right or wrong
+tags = ["layer-1", "W"]
+
+[[tests]]
+number = "2.4"
+name = "b[1] gradient (7-5-3-1 network)"
+points = 1
+checks = ["gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "finite", "gradient-values"]
+layers = [1]
+params = ["b"]
+widths = [[7, 5, 3, 1]]
+partial = false    # a gradient is right or wrong
+tags = ["layer-1", "b"]
+
+[[tests]]
+number = "2.5"
+name = "W[2] gradient (7-5-3-1 network)"
+points = 1
+checks = ["gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "finite", "gradient-values"]
+layers = [2]
+params = ["W"]
+widths = [[7, 5, 3, 1]]
+partial = false    # a gradient is right or wrong
+tags = ["layer-2", "W"]
+
+[[tests]]
+number = "2.6"
+name = "b[2] gradient (7-5-3-1 network)"
+points = 1
+checks = ["gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "finite", "gradient-values"]
+layers = [2]
+params = ["b"]
+widths = [[7, 5, 3, 1]]
+partial = false    # a gradient is right or wrong
+tags = ["layer-2", "b"]
+
+[[tests]]
+number = "3"
+name = "Gradient shapes and dtypes (every network)"
+points = 1
+checks = ["gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices"]
+params = ["W", "b"]
+tags = ["shapes"]
+
+[[tests]]
+number = "4"
+name = "Robustness across architectures"
+description = "depths 1 to 5, width-1 layers, square layers, saturated sigmoids, float32 and float64"
+points = 2
+checks = ["loss-value", "gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite", "gradient-values"]
+exclude_widths = [[7, 5, 3, 1]]
+tags = ["architectures"]
+
+[[tests]]
+number = "5"
+name = "Inputs not modified"
+points = 1
+checks = ["input-mutation"]
+partial = false
+tags = ["side-effects"]
+
+[[tests]]
+number = "6"
+name = "Same result on a repeated call"
+points = 1
+checks = ["hidden-state"]
+partial = false
+tags = ["side-effects"]
+
+[[policies]]
+number = "7.1"
+name = "Policy: no autograd"
+rule = "forbid-autograd"
+description = "backpropagation by hand: no .backward(), torch.autograd or torch.func (static check, informational)"
+points = 0
+
+[[policies]]
+number = "7.2"
+name = "Policy: no harness imports"
+rule = "forbid-imports"
+modules = ["reference_impl", "gradcheck"]
+description = "the reference and the harness are not available to submissions (static check, informational)"
+points = 0
+"""
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+
+def _get(table: dict, key: str, kind: type | tuple[type, ...], where: str, default: Any = None) -> Any:
+    """``table[key]`` checked against ``kind`` (an int is a fine float; a bool is no number)."""
+    if key not in table:
+        return default
+    value = table[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds and type(value) is int:
+        value = float(value)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise RubricError(f"{where}: '{key}' must be a {names}, not {type(value).__name__} ({value!r})")
+    return value
+
+
+def _visibility(table: dict, where: str, default: str = "visible", key: str = "visibility") -> str:
+    value = _get(table, key, str, where, default)
+    if value not in VISIBILITIES:
+        raise RubricError(f"{where}: {key} {value!r} is not one of {', '.join(VISIBILITIES)}")
+    return value
+
+
+def _widths_list(table: dict, key: str, where: str) -> tuple[tuple[int, ...], ...] | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(w, list) and len(w) >= 2 and all(type(n) is int and n >= 1 for n in w) for w in value):
+        raise RubricError(f"{where}: '{key}' must be a list of architectures, e.g. [[7, 5, 3, 1]]")
+    return tuple(tuple(w) for w in value)
+
+
+def _known(table: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise RubricError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
+
+
+def _test(table: Any, index: int) -> RubricTest:
+    where = f"tests[{index}]"
+    if not isinstance(table, dict):
+        raise RubricError(f"{where} must be a table ([[tests]])")
+    _known(table, {"name", "number", "points", "checks", "layers", "params", "widths", "exclude_widths", "partial", "visibility", "tags", "description"}, where)
+    name = _get(table, "name", str, where)
+    if not name:
+        raise RubricError(f"{where}: every test needs a 'name'")
+    where = f"test {name!r}"
+    checks = _get(table, "checks", list, where)
+    if not checks or not all(c in CHECKS and c not in ("call", "returns") for c in checks):
+        raise RubricError(f"{where}: 'checks' must list some of: {', '.join(c for c in CHECKS if c not in ('call', 'returns'))}")
+    layers = _get(table, "layers", list, where)
+    if layers is not None and not all(type(n) is int and n >= 0 for n in layers):
+        raise RubricError(f"{where}: 'layers' must be layer indices (0 is the first layer)")
+    params = _get(table, "params", list, where, list(PARAMS))
+    if not params or not all(p in PARAMS for p in params):
+        raise RubricError(f"{where}: 'params' must list some of: {', '.join(PARAMS)}")
+    points = _get(table, "points", float, where, 1.0)
+    if points < 0:
+        raise RubricError(f"{where}: 'points' must be at least 0")
+    tags = _get(table, "tags", list, where, [])
+    return RubricTest(
+        name=name, points=points, checks=tuple(checks), number=str(_get(table, "number", (str, int, float), where, "")),
+        layers=tuple(layers) if layers is not None else None, params=tuple(params),
+        widths=_widths_list(table, "widths", where), exclude_widths=_widths_list(table, "exclude_widths", where) or (),
+        partial=_get(table, "partial", bool, where, True), visibility=_visibility(table, where),
+        tags=tuple(str(t) for t in tags), description=_get(table, "description", str, where, ""),
+    )
+
+
+def _policy(table: Any, index: int) -> Policy:
+    where = f"policies[{index}]"
+    if not isinstance(table, dict):
+        raise RubricError(f"{where} must be a table ([[policies]])")
+    _known(table, {"name", "number", "rule", "points", "zero_score", "modules", "visibility", "description"}, where)
+    rule = _get(table, "rule", str, where)
+    if rule not in RULES:
+        raise RubricError(f"{where}: 'rule' must be one of {', '.join(RULES)}")
+    modules = _get(table, "modules", list, where, ["reference_impl", "gradcheck"])
+    if not all(isinstance(m, str) and m for m in modules):
+        raise RubricError(f"{where}: 'modules' must be module names")
+    points = _get(table, "points", float, where, 0.0)
+    if points < 0:
+        raise RubricError(f"{where}: 'points' must be at least 0")
+    return Policy(
+        name=_get(table, "name", str, where, f"Policy: {rule}"), rule=rule, number=str(_get(table, "number", (str, int, float), where, "")),
+        points=points, zero_score=_get(table, "zero_score", bool, where, False), modules=tuple(modules),
+        visibility=_visibility(table, where), description=_get(table, "description", str, where, ""),
+    )
+
+
+def _check_applicable(rubric: Rubric) -> None:
+    """Every test must judge at least one built-in case, or it could never award its points."""
+    from .score import applies  # the one definition of "a test applies to a case"
+
+    cases = builtin_cases(seed=rubric.seed, batch=rubric.batch)
+    for test in rubric.tests:
+        if not any(applies(test, case) for case in cases):
+            raise RubricError(f"test {test.name!r} applies to none of the built-in cases (check its widths and layers)")
+
+
+def parse_rubric(text: str, source: str = "rubric") -> Rubric:
+    """A :class:`Rubric` from TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"{source} is not valid TOML: {exc}") from None
+    _known(data, {"name", "function", "batch", "seed", "max_examples", "visibility", "stdout_visibility", "sandbox", "tests", "policies"}, source)
+    sandbox = _get(data, "sandbox", dict, source, {})
+    _known(sandbox, {"timeout", "memory_mb", "hide"}, f"{source} [sandbox]")
+    tests = _get(data, "tests", list, source, [])
+    if not tests:
+        raise RubricError(f"{source} has no [[tests]]")
+    parsed_tests = tuple(_test(t, i) for i, t in enumerate(tests))
+    policies = tuple(_policy(p, i) for i, p in enumerate(_get(data, "policies", list, source, [])))
+    names = [t.name for t in parsed_tests] + [p.name for p in policies]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise RubricError(f"{source}: two tests are named {duplicate!r}; names must be unique (they are the CSV's columns)")
+    timeout = _get(sandbox, "timeout", float, f"{source} [sandbox]", 10.0)
+    memory = _get(sandbox, "memory_mb", int, f"{source} [sandbox]", 1024)
+    max_examples = _get(data, "max_examples", int, source, 50)
+    if timeout <= 0 or memory < 256 or max_examples < 0:
+        raise RubricError(f"{source}: timeout must be positive, memory_mb at least 256 and max_examples at least 0")
+    numbered_tests = tuple(t if t.number else _renumber(t, i) for i, t in enumerate(parsed_tests, start=1))
+    numbered_policies = tuple(p if p.number else _renumber(p, len(parsed_tests) + i) for i, p in enumerate(policies, start=1))
+    rubric = Rubric(
+        name=_get(data, "name", str, source, "gradcheck rubric"), tests=numbered_tests, policies=numbered_policies,
+        function=_get(data, "function", str, source, "forward_backward"), batch=_get(data, "batch", bool, source, False),
+        seed=_get(data, "seed", int, source, 0), max_examples=max_examples,
+        visibility=_visibility(data, source), stdout_visibility=_visibility(data, source, "hidden", "stdout_visibility"),
+        timeout=timeout, memory_mb=memory, hide=tuple(str(p) for p in _get(sandbox, "hide", list, f"{source} [sandbox]", [])),
+    )
+    _check_applicable(rubric)
+    return rubric
+
+
+def _renumber(item: Any, number: int) -> Any:
+    return replace(item, number=str(number))
+
+
+def load_rubric(path: str | Path | None = None) -> Rubric:
+    """The rubric in ``path``, or :data:`DEFAULT_RUBRIC` when ``path`` is None."""
+    if path is None:
+        return parse_rubric(DEFAULT_RUBRIC, "the default rubric")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RubricError(f"cannot read the rubric {path}: {exc.strerror}") from None
+    return parse_rubric(text, str(path))

@@ -1,0 +1,148 @@
+"""Scoring: a rubric applied to what the checker core found about one submission.
+
+Credit needs positive evidence. A case counts as passed for a test only if the call returned a
+3-tuple, the test's checks actually ran on the test's layers and parameters in that case, and
+none of them failed there. A case that raised, crashed, timed out or was skipped after a time-out
+counts as failed; a case where the oracles disagree with each other (the harness cannot tell
+what is right) is left out of that test's count rather than blamed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from ..cases import CaseSpec
+from ..checker import CaseResult, Failure
+from ..report import Report
+from .policies import Finding
+from .rubric import Policy, Rubric, RubricTest
+
+__all__ = ["TestScore", "PolicyScore", "Score", "applies", "score_submission"]
+
+_WHOLE_CALL = ("call", "returns")
+_PER_TENSOR = ("gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite")
+_PER_CALL = ("loss-value", "gradient-count", "input-mutation")
+
+
+@dataclass
+class TestScore:
+    """One rubric test's outcome: points, how many cases passed, and the failures behind it."""
+
+    test: RubricTest
+    score: float
+    passed: int
+    judged: int
+    failures: list[Failure] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def max_score(self) -> float:
+        return self.test.points
+
+    @property
+    def ok(self) -> bool:
+        return self.judged > 0 and self.passed == self.judged
+
+
+@dataclass
+class PolicyScore:
+    """A policy's outcome: kept or broken, with the lines that break it."""
+
+    policy: Policy
+    finding: Finding
+
+    @property
+    def score(self) -> float:
+        return 0.0 if self.finding.violated else self.policy.points
+
+    @property
+    def max_score(self) -> float:
+        return self.policy.points
+
+
+@dataclass
+class Score:
+    """A whole submission's grade under a rubric."""
+
+    tests: list[TestScore]
+    policies: list[PolicyScore]
+    total: float
+    max_score: float
+    zeroed_by: str | None = None  # the policy that set the score to 0, if one did
+
+
+def applies(test: RubricTest, case: CaseSpec) -> bool:
+    """Whether ``test`` judges ``case`` (its architecture, and a layer the test is about)."""
+    widths = tuple(case.widths)
+    if test.widths is not None and widths not in test.widths:
+        return False
+    if widths in test.exclude_widths:
+        return False
+    return test.layers is None or any(layer < case.depth for layer in test.layers)
+
+
+def _layers(test: RubricTest, case: CaseSpec) -> list[int]:
+    return [l for l in (test.layers if test.layers is not None else range(case.depth)) if l < case.depth]
+
+
+def _matches(test: RubricTest, f: Failure, layers: Sequence[int] | None) -> bool:
+    """``f`` is one of the test's checks failing on the test's layers and parameters."""
+    if f.check not in test.checks:
+        return False
+    if f.layer is not None and layers is not None and f.layer not in layers:
+        return False
+    return f.param is None or f.param in test.params
+
+
+def _case_verdict(test: RubricTest, result: CaseResult) -> bool | None:
+    """True: passed; False: failed; None: the oracles disagree, so it is not judged."""
+    layers = _layers(test, result.case)
+    if any(f.check in _WHOLE_CALL for f in result.failures) or any(_matches(test, f, layers) for f in result.failures):
+        return False
+    tensors = [(layer, param) for layer in layers for param in test.params if param in ("W", "b")]
+    inconclusive = False
+    for check in test.checks:
+        if check in _PER_CALL and check not in result.evaluated:
+            return False
+        if check in _PER_TENSOR and any(t not in result.returned for t in tensors):
+            return False
+        if check == "gradient-values":
+            for t in tensors:
+                if result.truth is not None and t in result.truth.disagreements:
+                    inconclusive = True
+                elif t not in result.errors:
+                    return False
+    return None if inconclusive else True
+
+
+def _score_test(test: RubricTest, report: Report) -> TestScore:
+    results = [r for r in report.run.results if applies(test, r.case)]
+    skipped = [s for s in report.run.skipped if applies(test, s)]
+    failures = [f for f in report.failures if f.check in _WHOLE_CALL or _matches(test, f, test.layers)]
+    unchecked = [c for c in test.checks if not any(c in r.evaluated for r in results)]
+    if unchecked:
+        why = "the calls failed before it" if results else "no case applied"
+        return TestScore(test, 0.0, 0, len(results) + len(skipped), failures, f"not checked: {why}")
+    verdicts = [_case_verdict(test, r) for r in results] + [False] * len(skipped)
+    if "hidden-state" in test.checks and set(test.checks) == {"hidden-state"}:
+        verdicts = [not any(f.check == "hidden-state" for f in report.failures)]  # one verdict for the run
+    judged = [v for v in verdicts if v is not None]
+    passed = sum(judged)
+    if not judged:
+        return TestScore(test, 0.0, 0, 0, failures, "not checked: the oracles disagree on every case")
+    fraction = passed / len(judged) if test.partial else float(passed == len(judged))
+    note = f"{len(skipped)} case(s) not run after a time-out" if skipped else ""
+    return TestScore(test, round(test.points * fraction, 4), passed, len(judged), failures, note)
+
+
+def score_submission(rubric: Rubric, report: Report | None, findings: Sequence[Finding], *, unloaded: str = "") -> Score:
+    """The rubric's points for one submission; ``report`` is None when it never loaded."""
+    if report is None:
+        tests = [TestScore(t, 0.0, 0, 0, [], f"not checked: {unloaded}") for t in rubric.tests]
+    else:
+        tests = [_score_test(t, report) for t in rubric.tests]
+    policies = [PolicyScore(p, f) for p, f in zip(rubric.policies, findings)]
+    total = round(sum(t.score for t in tests) + sum(p.score for p in policies), 4)
+    zeroed = next((p.policy.name for p in policies if p.finding.violated and p.policy.zero_score), None)
+    return Score(tests, policies, 0.0 if zeroed else total, rubric.max_score, zeroed)

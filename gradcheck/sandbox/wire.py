@@ -1,0 +1,217 @@
+"""Values across the sandbox boundary as plain JSON: tensors as dtype, shape and exact numbers.
+
+Both sides use this module: the grader imports it as ``gradcheck.sandbox.wire`` and the child
+gets a copy beside its runner (it imports only the standard library and torch). There is no
+pickle anywhere: what comes back from a submission is data, and :func:`decode` builds nothing
+but plain ``torch.Tensor`` s, numbers, lists, tuples and named placeholders from it.
+
+A decoded value keeps what the checks judge: a tensor subclass comes back as a (behaviourless)
+subclass of the same name, a non-tensor as a placeholder object of the same class name, a
+wrong dtype as that dtype, ``None`` as ``None``. Numbers travel as Python floats, whose JSON
+form (``repr``) is exact for float64 and so for every narrower float dtype too; non-finite
+values use Python's ``NaN``/``Infinity`` extension of JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import torch
+
+__all__ = ["encode", "decode", "Placeholder", "WireError", "MAX_ELEMENTS"]
+
+MAX_ELEMENTS = 2_000_000  # numbers per message; a larger return is described, not shipped
+MAX_DEPTH = 6
+MAX_ITEMS = 10_000
+MAX_DIMS = 8
+_DTYPES = {
+    name: getattr(torch, name)
+    for name in ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128")
+}
+
+
+class WireError(ValueError):
+    """A message that does not follow the format (from a confused or hostile child)."""
+
+
+class Placeholder:
+    """Stands for a value that is not a tensor, list, tuple or number (its class name is kept)."""
+
+    note = ""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}{' ' + self.note if self.note else ''}>"
+
+
+_CLASSES: dict[tuple[str, type], type] = {}
+
+
+def _safe_name(name: Any) -> str:
+    text = re.sub(r"\W", "_", str(name))[:60]
+    return text if text and not text[0].isdigit() else f"_{text}"
+
+
+def _named(name: str, base: type) -> type:
+    """A class called ``name`` deriving from ``base``, with no behaviour of its own."""
+    key = (_safe_name(name), base)
+    if key not in _CLASSES:
+        _CLASSES[key] = type(key[0], (base,), {"__module__": "submission"})
+    return _CLASSES[key]
+
+
+# -- encoding ------------------------------------------------------------------------------------
+
+
+class _Budget:
+    def __init__(self, elements: int) -> None:
+        self.left = elements
+
+
+def _object(value: Any, note: str = "") -> dict:
+    try:
+        name = type(value).__name__
+    except Exception:  # noqa: BLE001 - a hostile metaclass
+        name = "object"
+    return {"k": "object", "cls": str(name)[:60], "note": note}
+
+
+def _plain_tensor(value: torch.Tensor) -> torch.Tensor:
+    """The tensor's own data, bypassing a subclass's ``__torch_function__``."""
+    disabled = getattr(torch._C, "DisableTorchFunctionSubclass", None)
+    if disabled is None:
+        return torch.Tensor.as_subclass(value.detach(), torch.Tensor)
+    with disabled():
+        return torch.Tensor.as_subclass(torch.Tensor.detach(value), torch.Tensor)
+
+
+def _encode_tensor(value: torch.Tensor, budget: _Budget) -> dict:
+    try:
+        t = _plain_tensor(value)
+        if t.layout != torch.strided:
+            return _object(value, f"{t.layout} tensor")
+        dtype = str(t.dtype).replace("torch.", "")
+        if dtype not in _DTYPES:
+            return _object(value, f"tensor of {dtype}")
+        if t.numel() > budget.left or t.dim() > MAX_DIMS:
+            return _object(value, f"tensor too large to ship ({t.numel()} elements)")
+        budget.left -= t.numel()
+        device = str(t.device)
+        flat = t.cpu().reshape(-1)
+        if t.is_complex():
+            data = torch.view_as_real(flat.to(torch.complex128)).reshape(-1).tolist()
+        elif t.is_floating_point():
+            data = flat.to(torch.float64).tolist()
+        else:
+            data = flat.tolist()
+    except Exception as exc:  # noqa: BLE001 - meta tensors, lying subclasses, ...
+        return _object(value, f"unreadable tensor ({type(exc).__name__})")
+    return {"k": "tensor", "cls": type(value).__name__[:60], "plain": type(value) is torch.Tensor, "dtype": dtype, "shape": list(t.shape), "device": device, "data": data}
+
+
+def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: _Budget | None = None) -> dict:
+    """``value`` as a JSON-ready dict; anything unusual becomes a described placeholder."""
+    budget_left = _budget or _Budget(budget)
+    if value is None:
+        return {"k": "none"}
+    if type(value) is bool:
+        return {"k": "bool", "v": value}
+    if isinstance(value, torch.Tensor):
+        return _encode_tensor(value, budget_left)
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = int(value)
+            return {"k": "int", "v": number} if abs(number) < 2**63 else {"k": "float", "v": float(number)}
+        if isinstance(value, float):  # float subclasses too, such as numpy.float64
+            return {"k": "float", "v": float(value)}
+        if type(value).__module__ == "numpy" and type(value).__name__ != "ndarray" and getattr(value, "shape", None) == ():
+            item = value.item()  # a numpy scalar: the Python number it holds
+            if type(item) in (int, float):
+                return encode(item)
+    except Exception:  # noqa: BLE001 - a hostile number
+        return _object(value, "unreadable number")
+    if isinstance(value, (list, tuple)):
+        if _depth >= MAX_DEPTH:
+            return _object(value, "nested too deeply")
+        try:
+            items = list(value)[: MAX_ITEMS + 1]
+        except Exception:  # noqa: BLE001
+            return _object(value, "unreadable sequence")
+        if len(items) > MAX_ITEMS:
+            return _object(value, f"more than {MAX_ITEMS} items")
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return {"k": kind, "items": [encode(v, _depth=_depth + 1, _budget=budget_left) for v in items]}
+    return _object(value)
+
+
+# -- decoding (untrusted input: validate everything) ---------------------------------------------
+
+
+def _number(v: Any) -> float:
+    if type(v) not in (int, float) or isinstance(v, bool):
+        raise WireError(f"not a number: {type(v).__name__}")
+    return v
+
+
+def _decode_tensor(data: dict) -> Any:
+    dtype_name, shape, device = data.get("dtype"), data.get("shape"), data.get("device")
+    if dtype_name not in _DTYPES:
+        raise WireError(f"unknown dtype {dtype_name!r}")
+    if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(type(n) is int and 0 <= n for n in shape):
+        raise WireError(f"bad shape {shape!r}")
+    numel = math.prod(shape)
+    dtype = _DTYPES[dtype_name]
+    values = data.get("data")
+    width = 2 if dtype.is_complex else 1
+    if not isinstance(values, list) or len(values) != numel * width or numel > MAX_ELEMENTS:
+        raise WireError("tensor data does not match its shape")
+    if dtype == torch.bool:
+        if not all(type(v) is bool for v in values):
+            raise WireError("bool tensor with non-bool data")
+        t = torch.tensor(values, dtype=torch.bool)
+    elif dtype.is_floating_point or dtype.is_complex:
+        t = torch.tensor([float(_number(v)) for v in values], dtype=torch.float64)
+        if dtype.is_complex:
+            t = torch.view_as_complex(t.reshape(-1, 2))
+    else:
+        if not all(type(v) is int for v in values):
+            raise WireError("integer tensor with non-integer data")
+        t = torch.tensor(values, dtype=torch.int64)
+    t = t.reshape(shape).to(dtype)
+    if device != "cpu":
+        return _named(f"Tensor_on_{device}", Placeholder)()
+    if data.get("plain") is not True:
+        return t.as_subclass(_named(data.get("cls", "TensorSubclass"), torch.Tensor))
+    return t
+
+
+def decode(data: Any, *, _depth: int = 0) -> Any:
+    """Rebuild a value from :func:`encode`'s form; :class:`WireError` if it is malformed."""
+    if not isinstance(data, dict) or _depth > MAX_DEPTH + 1:
+        raise WireError("malformed value")
+    kind = data.get("k")
+    if kind == "none":
+        return None
+    if kind == "bool" and type(data.get("v")) is bool:
+        return data["v"]
+    if kind == "int" and type(data.get("v")) is int:
+        return data["v"]
+    if kind == "float":
+        return float(_number(data.get("v")))
+    if kind == "tensor":
+        try:
+            return _decode_tensor(data)
+        except (RuntimeError, TypeError, OverflowError) as exc:
+            raise WireError(f"bad tensor: {exc}") from None
+    if kind in ("list", "tuple"):
+        items = data.get("items")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS:
+            raise WireError("malformed sequence")
+        decoded = [decode(v, _depth=_depth + 1) for v in items]
+        return tuple(decoded) if kind == "tuple" else decoded
+    if kind == "object":
+        placeholder = _named(data.get("cls", "object"), Placeholder)()
+        placeholder.note = str(data.get("note", ""))[:200]
+        return placeholder
+    raise WireError(f"unknown kind {kind!r}")
