@@ -22,4 +22,4 @@ def pytest_terminal_summary(terminalreporter):
         fastest = min(times.values())
         terminalreporter.section(f"ratios: {group}")
         for name, t in sorted(times.items(), key=lambda kv: kv[1]):
-            terminalreporter.write_line(f"{name:48s} {t * 1e3:10.2f} ms   {t / fastest:8.1f}x the fastest")
+            terminalreporter.write_line(f"{name:40s} {t * 1e3:10.2f} ms (median)  {t / fastest:8.1f}x the fastest")

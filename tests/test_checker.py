@@ -59,8 +59,8 @@ def test_a_correct_float32_implementation_never_fails(widths, batch, regime, see
 def test_when_the_oracles_disagree_nobody_is_blamed(monkeypatch):
     real = checker.finite_difference_oracle
 
-    def broken(spec, case):
-        grads = real(spec, case)
+    def broken(spec, case, **options):
+        grads = real(spec, case, **options)
         grads.W[1] = grads.W[1] + 1.0  # the harness's own FD goes wrong on W[1]
         return grads
 

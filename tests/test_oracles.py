@@ -45,6 +45,17 @@ def test_fd_is_accurate_on_the_benchmark_network():
     assert max_error(fd.W + fd.b, ad.W + ad.b) <= 1e-8
 
 
+def test_without_the_bound_the_noise_is_the_round_off_floor_below_the_bound():
+    case = make_case(CaseSpec((4, 3, 2), 2, regime="large"))
+    full = oracles.finite_difference_oracle(SEED, case)
+    quick = oracles.finite_difference_oracle(SEED, case, error_bound=False)
+    assert max_error(full.W + full.b, quick.W + quick.b) == 0.0  # the same ±h differences
+    for layer in range(2):
+        for param in ("W", "b"):
+            assert bool((quick.noise(layer, param) <= full.noise(layer, param)).all())
+            assert quick.noise(layer, param).unique().numel() == 1
+
+
 def test_chunking_does_not_change_the_result(monkeypatch):
     case = make_case(CaseSpec((5, 4, 3), 2))
     whole = oracles.finite_difference_oracle(SEED, case)
