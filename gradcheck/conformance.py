@@ -11,7 +11,8 @@ or from your own tests, by subclassing :class:`Conformance` and overriding the
 
     class TestMine(Conformance):
         @pytest.fixture(scope="class")
-        def gradcheck_impl(self):
+        @classmethod
+        def gradcheck_impl(cls):
             return "mypackage.backprop:forward_backward"
 
 Every test reads the same report (:func:`gradcheck.check`: the built-in cases, then the

@@ -13,7 +13,8 @@ class TestReference(Conformance):
     """The seed's single-instance contract."""
 
     @pytest.fixture(scope="class")
-    def gradcheck_impl(self):
+    @classmethod
+    def gradcheck_impl(cls):
         return "reference_impl:forward_backward"
 
 
@@ -21,5 +22,6 @@ class TestReferenceBatched(TestReference):
     """The batched contract: x is [n_0, B], bias gradients summed over B."""
 
     @pytest.fixture(scope="class")
-    def gradcheck_spec(self):
+    @classmethod
+    def gradcheck_spec(cls):
         return Spec(batch=True)

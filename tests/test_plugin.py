@@ -133,7 +133,8 @@ def test_the_suite_can_be_subclassed_against_any_implementation(pytester):
 
         class TestMine(Conformance):
             @pytest.fixture(scope="class")
-            def gradcheck_impl(self):
+            @classmethod
+            def gradcheck_impl(cls):
                 return {str(MUTANTS / "depth_one_transpose.py")!r}
         """
     )
