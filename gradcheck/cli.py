@@ -32,20 +32,29 @@ def _widths(text: str) -> tuple[int, ...]:
     return widths
 
 
-def _count(text: str) -> int:
+def whole_number(minimum: int, what: str = "a whole number"):
+    """An argparse type: an int of at least ``minimum``, or one line saying what was expected."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what} of at least {minimum}")
+        return value
+
+    return parse
+
+
+def positive(text: str) -> float:
+    """An argparse type: a number above zero."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 0")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = float(text)
+        value = 0.0
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
     return value
 
 
@@ -57,9 +66,9 @@ def add_check_command(commands) -> None:
     check.add_argument("--batch", action="store_true", help="also check batches (x is [n_0, B], bias gradients summed over B)")
     check.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     check.add_argument("--seed", type=int, default=0, help="seed for the cases' values and the search (default: 0)")
-    check.add_argument("--max-examples", type=_count, default=DEFAULT_MAX_EXAMPLES, metavar="N", help=f"cases hypothesis tries after the built-in ones, shrinking any failure (default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only; ignored with --widths)")
+    check.add_argument("--max-examples", type=whole_number(0), default=DEFAULT_MAX_EXAMPLES, metavar="N", help=f"cases hypothesis tries after the built-in ones, shrinking any failure (default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only; ignored with --widths)")
     check.add_argument("--device", action="append", dest="devices", metavar="D", help="device to check on, repeatable (default: cpu, and cuda where available)")
-    check.add_argument("--timeout", type=_positive, default=10.0, help="seconds one call may take before it counts as a hang (default: 10)")
+    check.add_argument("--timeout", type=positive, default=10.0, help="seconds one call may take before it counts as a hang (default: 10)")
     check.add_argument("--show-output", action="store_true", help="print what the implementation printed (never with --json)")
     contract = check.add_argument_group("contract", "what the implementation computes and how it is called (default: [tool.gradcheck] in ./pyproject.toml, else the seed's)")
     contract.add_argument("--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (see gradcheck.presets)")
@@ -69,7 +78,7 @@ def add_check_command(commands) -> None:
     one.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L, e.g. 7,5,3,1")
     one.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="dtype of the case (default: float64)")
     one.add_argument("--regime", default="normal", choices=["normal", "saturated", "tiny", "large"], help="value regime (default: normal)")
-    one.add_argument("--batch-size", type=int, default=1, help="B, with --batch (default: 1)")
+    one.add_argument("--batch-size", type=whole_number(1), default=1, help="B, with --batch (default: 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:

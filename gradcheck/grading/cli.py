@@ -13,32 +13,12 @@ import sys
 __all__ = ["add_grade_command", "add_gradescope_command"]
 
 
-def _megabytes(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 256:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a memory size in MB of at least 256")
-    return value
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers of at least 1")
-    return value
-
-
 def _sandbox_options(parser: argparse.ArgumentParser) -> None:
-    from ..cli import _positive
+    from ..cli import positive, whole_number
 
     parser.add_argument("--rubric", metavar="FILE", help="a TOML rubric (default: the seed assignment's built-in rubric)")
-    parser.add_argument("--timeout", type=_positive, metavar="S", help="seconds one call may take (default: the rubric's, 10)")
-    parser.add_argument("--memory", type=_megabytes, metavar="MB", help="heap limit of each submission's process (default: the rubric's, 1024)")
+    parser.add_argument("--timeout", type=positive, metavar="S", help="seconds one call may take (default: the rubric's, 10)")
+    parser.add_argument("--memory", type=whole_number(256, "a memory size in MB"), metavar="MB", help="heap limit of each submission's process (default: the rubric's, 1024)")
 
 
 def add_grade_command(commands) -> None:
@@ -50,7 +30,9 @@ def add_grade_command(commands) -> None:
     grade.add_argument("submissions", metavar="SUBMISSIONS", help="a folder of .py/.ipynb files, or of one folder per student")
     grade.add_argument("--out", required=True, metavar="DIR", help="where the grades go (created; reruns resume there)")
     _sandbox_options(grade)
-    grade.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="submissions graded at once (default: 1)")
+    from ..cli import whole_number
+
+    grade.add_argument("--jobs", type=whole_number(1, "a number of workers"), default=1, metavar="N", help="submissions graded at once (default: 1)")
     grade.add_argument("--regrade", action="store_true", help="grade again what DIR already holds grades for")
 
 
