@@ -37,6 +37,7 @@ SHAPE_SENSITIVE = {
     "transposed-weight-gradient",
     "outer-product-wrong-activation",
     "layer0-uses-wrong-input",
+    "relu-mask-wrong-layer",
 }
 _SHAPE_ERROR = re.compile(r"shapes cannot be multiplied|must match the size|size mismatch|cannot be broadcast|Expected size|Incompatible|inconsistent", re.I)
 _WHOLE_CALL = ("call", "returns", "input-mutation", "hidden-state", "gradient-dtypes", "gradient-devices")
@@ -83,26 +84,42 @@ def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
     return e
 
 
-_FACTOR_IDS = ("scale-factor", "mean-instead-of-sum")
+_FACTOR_IDS = ("scale-factor", "mean-instead-of-sum", "sum-instead-of-mean")
 _FACTOR_WORDS = {2.0: "2", 0.5: "½", -2.0: "−2", -0.5: "−½", 4.0: "4", 0.25: "¼"}
 
 
-def _settle_factors(found: list[tuple[Failure, Explanation]]) -> list[tuple[Failure, Explanation]]:
-    """A constant factor is the same in every case; 1/B follows each case's B. Decide run-wide."""
+def _count_pattern(seen: list, count, symbol: str, axis: str, averaged: bool) -> tuple[str, str] | None:
+    """(id, words) when every case's factor is 1/n or n for its own n = ``count(case)``."""
+    near = lambda a, b: abs(a - b) <= 1e-3 * abs(b)  # noqa: E731
+    ns = ", ".join(sorted({str(count(c)) for c, _ in seen}))
+    if all(near(k * count(c), 1.0) for c, k in seen):
+        if averaged:
+            return "scale-factor", f"1/{symbol} times the right value in every case ({symbol} = {ns}): divided by {symbol} twice"
+        return "mean-instead-of-sum", f"1/{symbol} times the right value in every case ({symbol} = {ns}): averaged over {axis} instead of summed"
+    if all(near(k, count(c)) for c, k in seen):
+        if averaged:
+            return "sum-instead-of-mean", f"{symbol} times the right value in every case ({symbol} = {ns}): summed over {axis} instead of averaged"
+        return "scale-factor", f"{symbol} times the right value in every case ({symbol} = {ns})"
+    return None
+
+
+def _settle_factors(found: list[tuple[Failure, Explanation]], spec: Spec = SEED) -> list[tuple[Failure, Explanation]]:
+    """A constant factor is the same in every case; 1/B (or B) follows each case's B. Decide
+    run-wide, against the spec's reductions; where both fit (every case has the same B), the
+    batch reading wins, as it does per case."""
     seen = [(f.case, float(e.evidence["factor"])) for f, e in found if e.id in _FACTOR_IDS and "factor" in e.evidence and "consequence_of" not in e.evidence and f.case]
     if len(seen) < 2:
         return found
     near = lambda a, b: abs(a - b) <= 1e-3 * abs(b)  # noqa: E731
-    constant = all(near(k, seen[0][1]) for _, k in seen)
-    if constant:
+    settled_as = _count_pattern(seen, lambda c: c.batch, "B", "the batch", spec.batch_reduction == "mean") if all(c.batch > 1 for c, _ in seen) else None
+    if settled_as is None and spec.criterion != "softmax_ce" and all(c.widths[-1] > 1 for c, _ in seen):
+        settled_as = _count_pattern(seen, lambda c: c.widths[-1], "n_L", "the outputs", spec.criterion == "mse" or spec.output_reduction == "mean")
+    if settled_as is None and all(near(k, seen[0][1]) for _, k in seen):
         k = seen[0][1]
-        id_, words = "scale-factor", f"{_FACTOR_WORDS.get(round(k, 12), f'{k:.4g}')} times the right value in every case"
-    elif all(near(k * c.batch, 1.0) for c, k in seen):
-        id_, words = "mean-instead-of-sum", f"1/B times the right value in every case (B = {', '.join(sorted({str(c.batch) for c, _ in seen}))}): averaged over the batch instead of summed"
-    elif all(near(k * c.widths[-1], 1.0) for c, k in seen):
-        id_, words = "mean-instead-of-sum", "1/n_L times the right value in every case: averaged over the outputs instead of summed"
-    else:
+        settled_as = "scale-factor", f"{_FACTOR_WORDS.get(round(k, 12), f'{k:.4g}')} times the right value in every case"
+    if settled_as is None:
         return found
+    id_, words = settled_as
     settled = []
     for f, e in found:
         if e.id in _FACTOR_IDS:
@@ -114,7 +131,7 @@ def _settle_factors(found: list[tuple[Failure, Explanation]]) -> list[tuple[Fail
 
 def _consolidate(ctx: Context, found: list[tuple[Failure, Explanation]]) -> list[tuple[Failure, Explanation]]:
     """One bug, many sightings: shared ids across layers, exceptions the bug explains, repeats."""
-    found = _settle_factors(found)
+    found = _settle_factors(found, ctx.spec)
     roots = [(f, e) for f, e in found if "consequence_of" not in e.evidence]
     if any(e.id == "outer-product-wrong-activation" for _, e in roots):
         same = "; the other layers' outer products have the same mistake"
@@ -156,10 +173,10 @@ def _honest(e: Explanation) -> Explanation:
     return Explanation("unclassified", f"no known bug fits well; the closest, {e.id} ({e.confidence:.0%}): {e.detail}", e.confidence, {**e.evidence, "closest": e.id})
 
 
-def _hint(f: Failure, e: Explanation) -> str:
+def _hint(f: Failure, e: Explanation, spec: Spec = SEED) -> str:
     root = e.evidence.get("consequence_of")
     if not root:
-        return make_hint(e.id, e.detail, e.fix)
+        return make_hint(e.id, e.detail, e.fix, spec)
     if root == "hidden-state":
         return stale_hint()
     if e.evidence.get("nan_repeat"):
@@ -168,7 +185,7 @@ def _hint(f: Failure, e: Explanation) -> str:
         return shape_error_hint(e.detail, root, e.id)
     if e.id == "missing-bias-in-forward":
         return forward_hint()
-    return consequence_hint(root, e.id, bool(e.evidence.get("same_layer")))
+    return consequence_hint(root, e.id, bool(e.evidence.get("same_layer")), spec)
 
 
 def _json_safe(value) -> bool:
@@ -182,7 +199,7 @@ def diagnose(report: Report, spec: Spec = SEED) -> None:
     for f, e in _consolidate(ctx, found):
         f.diagnosis = e.id
         f.confidence = round(max(0.0, min(1.0, e.confidence)), 2)
-        f.hint = _hint(f, e)
+        f.hint = _hint(f, e, ctx.spec)
         f.evidence.update({k: v for k, v in e.evidence.items() if _json_safe(v)})
         if e.detail:
             f.evidence.setdefault("detail", e.detail)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from ..spec import Activation
 from .facts import CaseFacts, Key, label, residual
 
 __all__ = [
@@ -29,6 +30,10 @@ __all__ = [
     "Explanation",
     "choose",
     "from_delta",
+    "data_grads",
+    "prime_name",
+    "penalty_grad",
+    "output_signal",
     "propagate",
     "delta_candidates",
     "weight_candidates",
@@ -74,9 +79,23 @@ class Explanation:
     fix: str = ""  # what to change, when the id's general advice doesn't fit (see hints.FIXES)
 
 
-def from_delta(facts: CaseFacts, layer: int, delta: Tensor) -> dict[str, Tensor]:
-    """∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ and ∇b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾, the seed's equations for a given δ."""
+def penalty_grad(facts: CaseFacts, layer: int) -> dict[str, Tensor]:
+    """The L2 penalty's share of layer l's gradients, 2c·W⁽ˡ⁾ (and 2c·b⁽ˡ⁾ when the spec
+    regularises biases): zeros without L2, so the seed's equations are unchanged."""
+    c = facts.spec.penalty_factor(facts.batch)
+    W, b = facts.W[layer], facts.b[layer]
+    return {"W": 2 * c * W, "b": 2 * c * b if facts.spec.l2_biases else torch.zeros_like(b)}
+
+
+def data_grads(facts: CaseFacts, layer: int, delta: Tensor) -> dict[str, Tensor]:
+    """∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ and ∇b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾: the data loss's share, for a given δ."""
     return {"W": delta @ facts.inputs[layer].T, "b": delta.sum(dim=1, keepdim=True)}
+
+
+def from_delta(facts: CaseFacts, layer: int, delta: Tensor) -> dict[str, Tensor]:
+    """Layer l's gradients for a given δ⁽ˡ⁾: :func:`data_grads` plus the spec's L2 term."""
+    data, reg = data_grads(facts, layer, delta), penalty_grad(facts, layer)
+    return {p: data[p] + reg[p] for p in data}
 
 
 def propagate(facts: CaseFacts, layer: int, upper: Tensor) -> Tensor:
@@ -135,18 +154,29 @@ def choose(facts: CaseFacts, layer: int, candidates: list[Candidate], observed: 
 # -- constant factors --------------------------------------------------------------------------
 
 
+def _count_factors(n: int, symbol: str, axis: str, averaged: bool) -> list[tuple[float, str, str]]:
+    """The factors a sum/mean mix-up over ``axis`` (n entries) produces, against the spec's reduction."""
+    if n <= 1:
+        return []
+    if averaged:  # the spec divides by n: summing gives n times, dividing twice gives 1/n
+        return [(float(n), "sum-instead-of-mean", f"{symbol} = {n} (summed over {axis} instead of averaged)"), (1 / n, "scale-factor", f"1/{symbol} = 1/{n} (divided by {symbol} twice)")]
+    return [(1 / n, "mean-instead-of-sum", f"1/{symbol} = 1/{n} (averaged over {axis} instead of summed)"), (float(n), "scale-factor", f"{symbol} = {n}")]
+
+
 def named_factors(facts: CaseFacts) -> list[tuple[float, str, str]]:
-    """Constant factors that real bugs produce: (value, diagnosis id, words)."""
-    B, n_L = facts.batch, facts.widths[-1]
+    """Constant factors that real bugs produce, judged against the spec's reductions: (value, id, words)."""
+    spec, B, n_L = facts.spec, facts.batch, facts.widths[-1]
+    batch_mean = spec.batch_reduction == "mean"
+    outputs_mean = spec.criterion == "mse" or spec.output_reduction == "mean"
     factors = [(-1.0, "sign-flip", "−1 (the opposite sign)")]
     # Batch and output counts first: where 1/B happens to equal ½, the run-wide consolidation
     # (every case's factor against its own B) settles which one it is.
-    if B > 1:
-        factors += [(1 / B, "mean-instead-of-sum", f"1/B = 1/{B} (averaged over the batch)"), (float(B), "scale-factor", f"B = {B}")]
-    if n_L > 1:
-        factors += [(1 / n_L, "mean-instead-of-sum", f"1/n_L = 1/{n_L} (averaged over the outputs)"), (float(n_L), "scale-factor", f"n_L = {n_L}")]
-    if B > 1 and n_L > 1:
-        factors.append((1 / (B * n_L), "mean-instead-of-sum", f"1/(B·n_L) = 1/{B * n_L} (averaged over the batch and the outputs)"))
+    factors += _count_factors(B, "B", "the batch", batch_mean)
+    if spec.criterion != "softmax_ce":  # softmax-CE has one loss per example, nothing to average over outputs
+        factors += _count_factors(n_L, "n_L", "the outputs", outputs_mean)
+        if B > 1 and n_L > 1 and batch_mean == outputs_mean:
+            both = _count_factors(B * n_L, "B·n_L", "the batch and the outputs", batch_mean)[0]
+            factors.append(both)
     factors += [(2.0, "scale-factor", "2"), (0.5, "scale-factor", "½"), (-2.0, "scale-factor", "−2"), (-0.5, "scale-factor", "−½"), (4.0, "scale-factor", "4"), (0.25, "scale-factor", "¼")]
     unique: dict[float, tuple[float, str, str]] = {}
     for f in factors:
@@ -161,41 +191,77 @@ def _fitted_factor(observed: dict[str, Tensor], expected: dict[str, Tensor]) -> 
     return num / den if den > 0 else None
 
 
-def scale_candidates(facts: CaseFacts, expected: dict[str, Tensor], observed: dict[str, Tensor], what: str, delta: Tensor | None = None) -> list[Candidate]:
-    """``expected`` times a named constant (−1, 2, ½, 1/B, ...) or a fitted one."""
+def scale_candidates(facts: CaseFacts, expected: dict[str, Tensor], observed: dict[str, Tensor], what: str, delta: Tensor | None = None, offset: dict[str, Tensor] | None = None) -> list[Candidate]:
+    """``expected`` times a named constant (−1, 2, ½, 1/B, ...) or a fitted one, plus ``offset``
+    (the L2 term, which a δ-level factor leaves alone)."""
+    offset = offset or {p: torch.zeros_like(t) for p, t in expected.items()}
     cands = []
     for value, id_, words in named_factors(facts):
-        cands.append(Candidate(id_, f"{what} is {words} times the right value", {p: value * t for p, t in expected.items()}, 0, None if delta is None else value * delta, {"factor": value, "scaled": what}))
-    c = _fitted_factor(observed, expected)
+        cands.append(Candidate(id_, f"{what} is {words} times the right value", {p: value * t + offset[p] for p, t in expected.items()}, 0, None if delta is None else value * delta, {"factor": value, "scaled": what}))
+    c = _fitted_factor({p: t - offset[p] for p, t in observed.items() if p in offset}, expected)
     if c is not None and abs(c - 1) > 0.02 and abs(c) > 1e-6:  # a factor of 1.001 is not a constant-factor bug
         id_ = "sign-flip" if abs(c + 1) < 1e-3 else "scale-factor"
-        cands.append(Candidate(id_, f"{what} is about {c:.4g} times the right value", {p: c * t for p, t in expected.items()}, 1, None if delta is None else c * delta, {"factor": c, "scaled": what}))
+        cands.append(Candidate(id_, f"{what} is about {c:.4g} times the right value", {p: c * t + offset[p] for p, t in expected.items()}, 1, None if delta is None else c * delta, {"factor": c, "scaled": what}))
     return cands
 
 
 # -- δ-level candidates ------------------------------------------------------------------------
 
 
+# An activation's derivative written from its output a (how backprop code usually writes it):
+# (function of a, formula with "{v}" for the variable). ReLU's and leaky ReLU's read the sign.
+A_FORMS = {
+    "sigmoid": (lambda a: a * (1 - a), "{v} ∘ (1 − {v})"),
+    "tanh": (lambda a: 1 - a * a, "1 − ({v})²"),
+    "relu": (lambda a: (a > 0).to(a.dtype), "1[{v} > 0]"),
+    "leaky_relu": (None, "1 where {v} > 0, else the slope"),
+    "identity": (torch.ones_like, "1"),
+}
+
+
+def prime_name(act: Activation) -> str:
+    """How the equations name an activation's derivative: σ′ for the sigmoid, tanh′, relu′, ..."""
+    return "σ′" if act.name == "sigmoid" else f"{act.name}′"
+
+
+def _a_form(act: Activation, v: Tensor) -> Tensor:
+    """The activation's derivative formula in terms of its output, applied to ``v``."""
+    fn = A_FORMS[act.name][0]
+    return act.derivative(v) if fn is None else fn(v)
+
+
 def _sigma_variants(facts: CaseFacts, layer: int, rows: int) -> list[tuple[Tensor, str, str]]:
-    """Things written in place of σ′(z⁽ˡ⁾) = a⁽ˡ⁾ ∘ (1 − a⁽ˡ⁾): (tensor, id, words)."""
-    a, z, s = facts.acts[layer], facts.zs[layer], facts.sigma_prime(layer)
-    l = sup(layer)
+    """Things written in place of layer l's activation derivative (σ′(z⁽ˡ⁾) = a⁽ˡ⁾ ∘ (1 − a⁽ˡ⁾)
+    for the seed), built from the true z, a for the spec's activation: (tensor, id, words)."""
+    act = facts.spec.activation_at(layer, facts.depth)
+    a, z, s, x = facts.acts[layer], facts.zs[layer], facts.sigma_prime(layer), facts.x
+    l, P = sup(layer), prime_name(act)
+    form = lambda v: A_FORMS[act.name][1].format(v=v)  # noqa: E731
+    right = form(f"a{l}")
     variants = [
-        (torch.ones_like(a), "missing-activation-derivative", f"δ{l} leaves out the σ′ factor a{l} ∘ (1 − a{l})"),
-        (z * (1 - z), "wrong-activation-derivative", f"σ′ is evaluated at the pre-activation, z{l} ∘ (1 − z{l}), instead of a{l} ∘ (1 − a{l})"),
-        (1 - a * a, "wrong-activation-derivative", f"σ′ is written 1 − (a{l})², tanh's derivative, instead of a{l} ∘ (1 − a{l})"),
-        (s * s, "wrong-activation-derivative", f"σ′ is applied twice in δ{l}"),
-        (a, "wrong-activation-derivative", f"σ′ is written a{l} instead of a{l} ∘ (1 − a{l})"),
-        (1 - a, "wrong-activation-derivative", f"σ′ is written 1 − a{l} instead of a{l} ∘ (1 − a{l})"),
-        ((z > 0).to(z.dtype), "wrong-activation-derivative", f"σ′ is ReLU's derivative, 1 where z{l} > 0, instead of a{l} ∘ (1 − a{l})"),
+        (torch.ones_like(a), "missing-activation-derivative", f"δ{l} leaves out the {P} factor {right}"),
+        (_a_form(act, z), "wrong-activation-derivative", f"{P} is evaluated at the pre-activation, {form(f'z{l}')}, instead of {right}"),
     ]
+    for other in ("tanh", "sigmoid"):
+        if other != act.name:
+            variants.append((A_FORMS[other][0](a), "wrong-activation-derivative", f"{P} is written {A_FORMS[other][1].format(v=f'a{l}')}, {other}'s derivative, instead of {right}"))
+    variants.append((s * s, "wrong-activation-derivative", f"{P} is applied twice in δ{l}"))
+    if act.name == "sigmoid":
+        variants += [(a, "wrong-activation-derivative", f"σ′ is written a{l} instead of {right}"), (1 - a, "wrong-activation-derivative", f"σ′ is written 1 − a{l} instead of {right}")]
+    if not act.kinked:
+        variants.append(((z > 0).to(z.dtype), "wrong-activation-derivative", f"{P} is ReLU's derivative, 1 where z{l} > 0, instead of {right}"))
+    variants.append((act.derivative(a), "derivative-of-output", f"{P} is taken of the layer's output, {P}(a{l}), instead of its input: {P}(z{l}) = {right}"))
     for k in range(facts.depth):
-        s_k = facts.sigma_prime(k)
-        if k != layer and s_k.shape[0] in (rows, 1):
-            variants.append((s_k, "wrong-activation-derivative", f"δ{l} uses σ′ of layer {k}, a{sup(k)} ∘ (1 − a{sup(k)}), instead of layer {layer}'s"))
-    x = facts.x
+        if k != layer and facts.zs[k].shape[0] in (rows, 1):
+            if act.kinked:  # the mask read off another layer's pre-activation
+                variants.append((act.derivative(facts.zs[k]), "relu-mask-wrong-layer", f"the {act} mask of δ{l} is taken from z{sup(k)} (layer {k}) instead of z{l}: {P}(z{sup(k)}) in place of {P}(z{l})"))
+            else:
+                variants.append((facts.sigma_prime(k), "wrong-activation-derivative", f"δ{l} uses {prime_name(facts.spec.activation_at(k, facts.depth))} of layer {k}, {A_FORMS[facts.spec.activation_at(k, facts.depth).name][1].format(v=f'a{sup(k)}')}, instead of layer {layer}'s"))
     if x.shape[0] in (rows, 1):
-        variants.append((x * (1 - x), "wrong-activation-derivative", f"δ{l} uses x ∘ (1 − x), σ′ computed from the input, instead of a{l} ∘ (1 − a{l})"))
+        if act.kinked:
+            variants.append((act.derivative(x), "relu-mask-wrong-layer", f"the {act} mask of δ{l} is taken from the input x instead of z{l}"))
+        else:
+            variants.append((_a_form(act, x), "wrong-activation-derivative", f"δ{l} uses {form('x')}, {P} computed from the input, instead of {right}"))
     return variants
 
 
@@ -219,12 +285,10 @@ def _weight_variants(facts: CaseFacts, layer: int, upper: Tensor) -> list[tuple[
 
 def delta_candidates(facts: CaseFacts, layer: int, upper: Tensor | None, observed: dict[str, Tensor]) -> list[Candidate]:
     """Wrong δ⁽ˡ⁾ that real bugs produce, given the implementation's δ⁽ˡ⁺¹⁾ (``upper``; None at the output)."""
-    if upper is None:
-        signal = facts.acts[layer] - facts.y  # a⁽ᴸ⁾ − ȳ
-    else:
-        signal = facts.W[layer + 1].T @ upper
-    right = signal * facts.sigma_prime(layer)
-    cands = []
+    signal = output_signal(facts) if upper is None else facts.W[layer + 1].T @ upper
+    # At the output, the oracle's δ⁽ᴸ⁾: bce's ∂L/∂a overflows where the sigmoid saturates.
+    right = facts.deltas[layer] if upper is None else signal * facts.sigma_prime(layer)
+    cands = [] if upper is not None else _output_candidates(facts, layer)
     for s, id_, words in _sigma_variants(facts, layer, signal.shape[0]):
         delta = signal * s
         if delta.shape == right.shape:
@@ -233,8 +297,31 @@ def delta_candidates(facts: CaseFacts, layer: int, upper: Tensor | None, observe
         for product, id_, words in _weight_variants(facts, layer, upper):
             delta = product * facts.sigma_prime(layer)
             cands.append(Candidate(id_, words, from_delta(facts, layer, delta), delta=delta))
-    cands += scale_candidates(facts, from_delta(facts, layer, right), observed, f"δ{sup(layer)}", right)
+    cands += scale_candidates(facts, data_grads(facts, layer, right), observed, f"δ{sup(layer)}", right, offset=penalty_grad(facts, layer))
     return cands
+
+
+def output_signal(facts: CaseFacts) -> Tensor:
+    """∂(data loss)/∂a⁽ᴸ⁾ under the spec (a⁽ᴸ⁾ − ȳ for the seed): δ⁽ᴸ⁾ is this times the output's derivative."""
+    if "signal" not in facts.memo:
+        spec, a = facts.spec, facts.acts[-1].clone().requires_grad_(True)
+        with torch.enable_grad():
+            (facts.memo["signal"],) = torch.autograd.grad(spec.reduce_batch(spec.column_losses(a, facts.y)), a)
+    return facts.memo["signal"]
+
+
+def _output_candidates(facts: CaseFacts, layer: int) -> list[Candidate]:
+    """Output-layer bugs specific to the loss: softmax + cross-entropy without the softmax."""
+    if facts.spec.criterion != "softmax_ce" or layer != facts.top:
+        return []
+    z, y, L = facts.zs[layer], facts.y, sup(layer)
+    mean = facts.spec.batch_reduction == "mean"
+    cands = []
+    for k, words in ((1 / facts.batch if mean else 1.0, "/B" if mean else ""), (1.0, "")):
+        delta = (z - y) * k
+        what = f"δ{L} is (z{L} − ȳ){words}, the scores minus the targets: the softmax is missing ((softmax(z{L}) − ȳ){'/B' if mean else ''} is right)"
+        cands.append(Candidate("softmax-gradient-missing-softmax", what, from_delta(facts, layer, delta), delta=delta))
+    return cands if mean and facts.batch > 1 else cands[:1]
 
 
 # -- local candidates --------------------------------------------------------------------------
@@ -258,7 +345,8 @@ def _outer_vectors(facts: CaseFacts, layer: int) -> list[tuple[Tensor, str]]:
 def weight_candidates(facts: CaseFacts, layer: int, delta: Tensor, got: Tensor) -> list[Candidate]:
     """∇W⁽ˡ⁾ built wrongly from a right δ⁽ˡ⁾: transposed, the wrong activation, and the generic ones."""
     key = (layer, "W")
-    expected = delta @ facts.inputs[layer].T
+    reg = penalty_grad(facts, layer)["W"]
+    expected = from_delta(facts, layer, delta)["W"]
     wrong_input = "layer0-uses-wrong-input" if layer == 0 else "outer-product-wrong-activation"
     right_input = "x" if layer == 0 else f"a{sup(layer - 1)}"
     square = expected.shape[0] == expected.shape[1]
@@ -270,23 +358,45 @@ def weight_candidates(facts: CaseFacts, layer: int, delta: Tensor, got: Tensor) 
         )
     ]
     for vector, name in _outer_vectors(facts, layer):
-        cands.append(Candidate(wrong_input, f"∇W{sup(layer)} = δ{sup(layer)} vᵀ is built with v = {name} instead of {right_input}", {"W": delta @ vector.T}, facts={"vector": name}))
+        cands.append(Candidate(wrong_input, f"∇W{sup(layer)} = δ{sup(layer)} vᵀ is built with v = {name} instead of {right_input}", {"W": delta @ vector.T + reg}, facts={"vector": name}))
     if delta.shape[1] == 1 and float(delta.norm()) > 0:
-        v = got.T @ delta / float((delta * delta).sum())
-        cands.append(Candidate(wrong_input, f"∇W{sup(layer)} = δ{sup(layer)} vᵀ with the right δ{sup(layer)} but a v that is not {right_input}", {"W": delta @ v.T}, dof=v.numel()))
-    return cands + tensor_candidates(facts, key, expected, got)
+        v = (got - reg).T @ delta / float((delta * delta).sum())
+        cands.append(Candidate(wrong_input, f"∇W{sup(layer)} = δ{sup(layer)} vᵀ with the right δ{sup(layer)} but a v that is not {right_input}", {"W": delta @ v.T + reg}, dof=v.numel()))
+    return cands + _output_candidates(facts, layer) + _penalty_candidates(facts, layer, "W", expected) + tensor_candidates(facts, key, expected, got)
+
+
+def _penalty_candidates(facts: CaseFacts, layer: int, param: str, expected: Tensor) -> list[Candidate]:
+    """The L2 term of ∇W⁽ˡ⁾ (∇b⁽ˡ⁾) left out, off by a factor, or added where the spec has none."""
+    c = facts.spec.penalty_factor(facts.batch)
+    if c == 0:
+        return []  # without L2 in the spec, no coefficient to build a term from
+    theta = (facts.W if param == "W" else facts.b)[layer]
+    name, term = f"∇{param}{sup(layer)}", f"2c·{param}{sup(layer)}"
+    if param == "b" and not facts.spec.l2_biases:
+        return [
+            Candidate("regularization-on-biases", f"{name} contains the L2 term {k} although the spec leaves biases out of the penalty", {"b": expected + m * 2 * c * theta}, facts={"l2_factor": m})
+            for m, k in ((1.0, term), (0.5, f"c·b{sup(layer)}"))
+        ]
+    # "zeros" allowed: where the data gradient vanishes (a one-class softmax, dead ReLUs), the
+    # L2 term is all there is, and leaving it out returns zeros.
+    cands = [Candidate("regularization-missing", f"{name} leaves out the L2 term {term}", {param: expected - 2 * c * theta}, facts={"l2_factor": 0.0, "zeros": True})]
+    factors = [(2.0, "twice"), (0.5, "half")] + ([(float(facts.batch), f"B = {facts.batch} times"), (1 / facts.batch, f"1/B = 1/{facts.batch} times")] if facts.batch > 1 else [])
+    for m, words in factors:
+        cands.append(Candidate("regularization-wrong-factor", f"the L2 term of {name} is {words} {term}", {param: expected + (m - 1) * 2 * c * theta}, facts={"l2_factor": m}))
+    return cands
 
 
 def bias_candidates(facts: CaseFacts, layer: int, delta: Tensor, got: Tensor) -> list[Candidate]:
     """∇b⁽ˡ⁾ built wrongly from a right δ⁽ˡ⁾: one example's column instead of the sum, and the generic ones."""
-    expected = delta.sum(dim=1, keepdim=True)
+    reg = penalty_grad(facts, layer)["b"]
+    expected = from_delta(facts, layer, delta)["b"]
     cands = [
-        Candidate("bias-not-summed-over-batch", f"∇b{sup(layer)} takes column {j} of δ{sup(layer)} (one example) instead of summing over the batch", {"b": delta[:, j : j + 1]}, facts={"column": j})
+        Candidate("bias-not-summed-over-batch", f"∇b{sup(layer)} takes column {j} of δ{sup(layer)} (one example) instead of summing over the batch", {"b": delta[:, j : j + 1] + reg}, facts={"column": j})
         for j in range(delta.shape[1] if delta.shape[1] > 1 else 0)
     ]
     if delta.shape[1] > 1 and delta.shape[0] == delta.shape[1]:
-        cands.append(Candidate("bias-not-summed-over-batch", f"∇b{sup(layer)} sums δ{sup(layer)} over its units (dim 0) instead of over the batch (dim 1): B = n = {delta.shape[0]} makes the axes look alike", {"b": delta.sum(dim=0).reshape(expected.shape)}))
-    return cands + tensor_candidates(facts, (layer, "b"), expected, got)
+        cands.append(Candidate("bias-not-summed-over-batch", f"∇b{sup(layer)} sums δ{sup(layer)} over its units (dim 0) instead of over the batch (dim 1): B = n = {delta.shape[0]} makes the axes look alike", {"b": delta.sum(dim=0).reshape(expected.shape) + reg}))
+    return cands + _output_candidates(facts, layer) + _penalty_candidates(facts, layer, "b", expected) + tensor_candidates(facts, (layer, "b"), expected, got)
 
 
 _FLUSH = "Don't cut σ′ to zero where the sigmoids saturate: a ∘ (1 − a), or σ(z)σ(−z) where a rounds to 1, keeps the tiny true value."

@@ -20,6 +20,7 @@ from ..spec import Spec
 from .explanations import Explanation
 from .facts import CaseFacts, Key, failure_label, label
 from .forward import gradients_are_bias_free, loss_is_bias_free
+from .hints import loss_words
 from .patterns import depth_partition, echoes_earlier_call, owner_map, same_key, unit_width_partition
 from .shapes import explain_shape
 from .walk import Finding, analyse_case, describe_difference, nan_findings, saturation_note
@@ -163,6 +164,36 @@ def gradient_shapes(ctx: Context, f: Failure) -> Explanation:
     return _vote(own if own.id != "unclassified" else None, known)  # type: ignore[return-value]
 
 
+def _loss_factors(facts: CaseFacts) -> list[tuple[float, str]]:
+    """Ratios of a returned loss to the true one that real bugs produce, in the spec's terms."""
+    spec, B, n_L = facts.spec, facts.batch, facts.widths[-1]
+    half = "the ½ of ½ Σ (a⁽ᴸ⁾ − ȳ)² is missing" if spec.criterion == "half_sse" else "a stray factor 2"
+    named = [(2.0, f"twice the right value: {half}"), (0.5, "half the right value: an extra ½")]
+    if B > 1:
+        named.append((B, f"B = {B} times the right value: summed over the batch instead of averaged") if spec.batch_reduction == "mean" else (1 / B, f"1/B = 1/{B} of the right value: averaged over the batch instead of summed"))
+    if n_L > 1 and spec.criterion != "softmax_ce":
+        named.append((n_L, f"n_L = {n_L} times the right value: summed over the outputs instead of averaged") if spec.criterion == "mse" or spec.output_reduction == "mean" else (1 / n_L, f"1/n_L = 1/{n_L} of the right value: averaged over the outputs instead of summed"))
+    return named
+
+
+def _loss_penalty(facts: CaseFacts, got: float, expected: float) -> Explanation | None:
+    """The L2 penalty of the returned loss left out, off by a factor, or covering the biases."""
+    spec, B = facts.spec, facts.batch
+    c = spec.penalty_factor(B)
+    if c == 0:
+        return None
+    weights = c * sum(float(w.pow(2).sum()) for w in facts.W)
+    biases = c * sum(float(v.pow(2).sum()) for v in facts.b)
+    penalty = weights + (biases if spec.l2_biases else 0.0)
+    offsets = [(-penalty, "regularization-missing", "leaves out the L2 penalty"), (penalty, "regularization-wrong-factor", "has twice the L2 penalty"), (-penalty / 2, "regularization-wrong-factor", "has half the L2 penalty")]
+    if not spec.l2_biases:
+        offsets.append((biases, "regularization-on-biases", "adds the biases' squares to the L2 penalty"))
+    for offset, id_, words in offsets:
+        if abs(offset) > 1e-9 * abs(expected) and abs(got - (expected + offset)) <= 1e-6 * max(abs(expected), abs(got)):
+            return Explanation(id_, f"the returned loss {words} (it differs from the true loss by {offset:.6g})", 0.9, {"ratio": got / expected if expected else None})
+    return None
+
+
 def loss_value(ctx: Context, f: Failure) -> Explanation:
     if f.kind != "value":
         return Explanation("unclassified", f.message, 0.8, {}, fix="Return the loss as a number or a float tensor (0-d, or the seed's elementwise ½ (a⁽ᴸ⁾ − ȳ)², which is summed).")
@@ -173,18 +204,15 @@ def loss_value(ctx: Context, f: Failure) -> Explanation:
     grads_right = not any(g.check in ("gradient-values", "gradient-shapes", "finite") for g in result.failures)
     if loss_is_bias_free(facts):
         return Explanation("missing-bias-in-forward", f"the loss {got:.6g} is that of the same network without biases (z = W a, no + b)", 0.95 if gradients_are_bias_free(facts) or grads_right else 0.8, {"ratio": ratio})
-    B, n_L = facts.batch, facts.widths[-1]
-    named = [(2.0, "twice the right value: the ½ of ½ Σ (a⁽ᴸ⁾ − ȳ)² is missing"), (0.5, "half the right value: an extra ½")]
-    if B > 1:
-        named.append((1 / B, f"1/B = 1/{B} of the right value: averaged over the batch instead of summed"))
-    if n_L > 1:
-        named.append((1 / n_L, f"1/n_L = 1/{n_L} of the right value: averaged over the outputs instead of summed"))
-    for value, words in named:
+    penalty = _loss_penalty(facts, got, expected)
+    if penalty is not None:
+        return penalty
+    for value, words in _loss_factors(facts):
         if abs(ratio - value) <= 1e-4 * value:
             return Explanation("loss-value", f"the returned loss is {words}", 0.95 if grads_right else 0.6, {"ratio": ratio})
     if grads_right:
-        return Explanation("loss-value", f"the returned loss is {ratio:.4g} times the true ½ Σ (a⁽ᴸ⁾ − ȳ)² while every gradient is right", 0.7, {"ratio": ratio})
-    return Explanation("unclassified", f"the loss is {ratio:.4g} times the true one and the gradients are wrong too: check the forward pass z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = σ(z⁽ˡ⁾)", 0.5, {"ratio": ratio})
+        return Explanation("loss-value", f"the returned loss is {ratio:.4g} times the true {loss_words(ctx.spec)} while every gradient is right", 0.7, {"ratio": ratio})
+    return Explanation("unclassified", f"the loss is {ratio:.4g} times the true one and the gradients are wrong too: check the forward pass z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f(z⁽ˡ⁾)", 0.5, {"ratio": ratio})
 
 
 # -- structural checks -----------------------------------------------------------------------
