@@ -22,12 +22,16 @@ Named configurations for the common shapes are in :data:`ADAPTERS`.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor
 
+from .sandbox.calling import perform
 from .spec import SEED, Spec
 
 __all__ = ["Adapter", "ADAPTERS", "wrap", "get_adapter"]
@@ -60,6 +64,41 @@ class Adapter:
     the adapter computes the spec's loss, so the ``loss-value`` check proves nothing then.
     ``depth``: the one number of layers the implementation supports, if it is fixed (cases of
     other depths are not run).
+
+    Biases: ``bias="folded"`` / ``"folded-first"``: there is no separate b; each W carries it as
+    an extra input column, last or first (``[out, in + 1]``, transposed with ``weights="in_out"``);
+    its gradient's extra column is the bias gradient. ``bias="none"``: the network has no biases
+    (z = W a); use it with a spec of ``biases=False``, whose cases draw b = 0 so that the spec's
+    network is the bias-free one; the spec's own b gradients then stand in for the missing ones,
+    so b is not judged (in ``mode="self"`` those would disagree with the implementation's own
+    loss, which ignores b: use spec mode). With either, ``returns`` may name ``W`` without ``b``
+    and neither ``params`` nor ``theta`` holds biases.
+
+    Where the gradients come from, ``grads_from``: ``"return"`` (above); ``"attributes"``: read
+    from the object after the call, at the attribute names ``grad_keys`` (e.g. ``("dW{n}",
+    "db{n}")`` for ``net.dW1``), needs ``instance``; ``"step"``: the implementation is a training
+    step that updates the parameters by one plain SGD step θ ← θ − sign·lr·g and may return
+    nothing; it gets copies (the case is untouched) and ``g = sign·(θ_before − θ_after)/lr`` is
+    read from the updated copies (arguments updated in place, or the object's ``attributes``
+    after the call, reassigned or not). ``lr`` and ``sign`` (+1 descent, −1 ascent) must be the
+    step's own. With either, ``returns=("loss",)`` reads the returned loss, otherwise the spec's
+    loss stands in.
+
+    Two functions (deeplearning.ai): ``backward`` names a second function of the target's module,
+    called after the target with ``backward_args``, from the binding names above plus
+    ``forward`` (the target's result) and ``forward[i]`` (its item i); what it returns is read by
+    ``returns``, e.g. ``args=("x", "params"), backward="L_model_backward",
+    backward_args=("forward[0]", "y", "forward[1]"), returns=("grads",)``.
+
+    Per-layer composition, ``compose=(linear, hidden activation, output activation or "")``:
+    classes of the target's module that the harness chains itself, layer by layer (see
+    :func:`_composed` for the protocol); the loss, its gradient at the output and any L2 term
+    come from the spec, so each layer is checked against a given upstream gradient. Layer
+    objects live in one process: the sandboxed grader refuses a compose adapter.
+
+    Every call is described as data and made by :func:`gradcheck.sandbox.calling.perform`, here
+    or, for a :class:`~gradcheck.sandbox.SandboxedFunction`, inside its sandbox: the adapter
+    itself always runs in the caller's process.
     """
 
     name: str = "canonical"
@@ -78,12 +117,20 @@ class Adapter:
     returns: tuple[str, ...] = ("loss", "W", "b")
     grad_keys: tuple[str, str] | None = None
     depth: int | None = None  # the only depth the implementation supports (CS231n's two layers), if fixed
+    grads_from: str = "return"
+    lr: float = 0.1
+    sign: int = 1
+    backward: str | None = None
+    backward_args: tuple[str, ...] = ()
+    compose: tuple[str, ...] = ()  # per-layer pieces: (linear class, hidden activation class, output activation class or "")
 
     def __post_init__(self) -> None:
         for field_, value, allowed in (
             ("layout", self.layout, ("column", "row")),
             ("weights", self.weights, ("out_in", "in_out")),
-            ("bias", self.bias, ("column", "vector", "row")),
+            ("bias", self.bias, ("column", "vector", "row", "folded", "folded-first", "none")),
+            ("grads_from", self.grads_from, ("return", "attributes", "step")),
+            ("sign", self.sign, (1, -1)),
             ("targets", self.targets, ("dense", "index")),
             ("instance", self.instance, (None, "bare", "sizes")),
         ):
@@ -93,10 +140,24 @@ class Adapter:
             bad = [v for v in values if v not in allowed]
             if bad:
                 raise ValueError(f"adapter {field_}: {bad[0]!r} is not one of {', '.join(allowed)}")
-        if "W" in self.returns and "b" not in self.returns and "grads" not in self.returns:
+        if "W" in self.returns and "b" not in self.returns and "grads" not in self.returns and not self.bias_free:
             raise ValueError("adapter returns: W without b (or grads) gives no bias gradients")
         if self.instance and (not self.method or len(self.attributes) not in (1, 2)):
             raise ValueError("an adapter with instance= needs method= and attributes= (one name for a params dict, two for W and b lists)")
+        if self.grads_from == "attributes" and not self.instance:
+            raise ValueError("grads_from='attributes' reads the gradients from an object: it needs instance=")
+        if self.grads_from == "step" and not self.lr > 0:
+            raise ValueError("grads_from='step' needs the step's learning rate lr > 0")
+        bad = [v for v in self.backward_args if v not in (*_ARGS, "forward") and not re.fullmatch(r"forward\[\d+\]", v)]
+        if self.compose and (len(self.compose) != 3 or not self.compose[0]):
+            raise ValueError("compose= names three classes: the linear layer, the hidden activation, the output activation (\"\" for none)")
+        if bad or bool(self.backward) != bool(self.backward_args):
+            raise ValueError("backward= names the second function and backward_args= its arguments, from x, y, W, b, params, theta, forward, forward[i]")
+
+    @property
+    def bias_free(self) -> bool:
+        """The implementation takes no separate biases (none at all, or folded into W)."""
+        return self.bias in ("folded", "folded-first", "none")
 
     @property
     def is_canonical(self) -> bool:
@@ -161,31 +222,51 @@ def _key(pattern: str, layer: int) -> str:
     return pattern.format(n=layer + 1, l=layer)
 
 
+def _fold(a: Adapter, W: Tensor, b: Tensor) -> Tensor:
+    """W with b as an extra input column (last, or first for ``"folded-first"``); else W."""
+    if a.bias == "folded":
+        return torch.cat([W, b], dim=1)
+    return torch.cat([b, W], dim=1) if a.bias == "folded-first" else W
+
+
 def _bind(a: Adapter, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> dict[str, Any]:
-    """Every argument the implementation might take, in its layout."""
-    Ws = [_out(a, _weight_in(a, w)) for w in W]
-    bs = [_out(a, _bias_in(a, v)) for v in b]
+    """Every argument the implementation might take, in its layout. A training step gets copies
+    (it updates them; the case's own tensors stay as they were)."""
+    copy = (lambda t: t.clone()) if a.grads_from == "step" else (lambda t: t)
+    Ws = [_out(a, copy(_weight_in(a, _fold(a, w, v)))) for w, v in zip(W, b)]
+    bs = [] if a.bias_free else [_out(a, copy(_bias_in(a, v))) for v in b]
     params = {}
-    for layer, (w, v) in enumerate(zip(Ws, bs)):
+    for layer, w in enumerate(Ws):
         params[_key(a.keys[0], layer)] = w
-        params[_key(a.keys[1], layer)] = v
-    pieces = [t.reshape(-1) for pair in zip(Ws, bs) for t in pair]
+        if bs:
+            params[_key(a.keys[1], layer)] = bs[layer]
+    pieces = [t.reshape(-1) for pair in itertools.zip_longest(Ws, bs) for t in pair if t is not None]
     theta = (__import__("numpy").concatenate(pieces) if a.numpy else torch.cat(pieces)) if pieces else None
     return {"x": _out(a, x.T if a.layout == "row" else x), "y": _out(a, _targets_in(a, y)), "W": Ws, "b": bs, "params": params, "theta": theta}
 
 
 def _call(a: Adapter, fn: Callable[..., Any], bound: dict[str, Any], widths: list[int], l2: float) -> Any:
-    args = [bound[name] for name in a.args]
-    kwargs = {a.reg: l2} if a.reg else {}
-    if not a.instance:
-        return fn(*args, **kwargs)
-    obj = fn.__new__(fn) if a.instance == "bare" else fn(widths)
-    if len(a.attributes) == 1:
-        setattr(obj, a.attributes[0], bound["params"])
-    else:
-        setattr(obj, a.attributes[0], bound["W"])
-        setattr(obj, a.attributes[1], bound["b"])
-    return getattr(obj, a.method)(*args, **kwargs)
+    """The call, as data (:mod:`gradcheck.sandbox.calling`): performed here, or, for a function
+    that lives elsewhere (a :class:`~gradcheck.sandbox.SandboxedFunction`), by its ``perform_call``."""
+    call: dict[str, Any] = {"args": [bound[name] for name in a.args], "kwargs": {a.reg: l2} if a.reg else {}}
+    if a.instance:
+        names = a.attributes
+        values = [bound["params"]] if len(names) == 1 else [bound["W"], bound["b"]]
+        call.update(instance=a.instance, attributes=dict(zip(names, values)), method=a.method, widths=widths)
+    if a.grads_from == "attributes":
+        keys = a.grad_keys or a.keys
+        call["collect"] = [_key(k, l) for l in range(len(widths) - 1) for k in (keys if not a.bias_free else keys[:1])]
+    elif a.grads_from == "step" and a.instance:
+        call["collect"] = list(a.attributes)
+    if a.backward:
+        call["then"] = {"function": a.backward, "args": [_result_marker(name) if name.startswith("forward") else bound[name] for name in a.backward_args]}
+    remote = getattr(fn, "perform_call", None)
+    return remote(**call) if callable(remote) and not isinstance(fn, type) else perform(fn, **call)
+
+
+def _result_marker(name: str) -> dict:
+    """``forward`` / ``forward[i]`` as :func:`~gradcheck.sandbox.calling.perform` reads it."""
+    return {"result": None if name == "forward" else int(name[8:-1])}
 
 
 # -- outputs: the implementation's layout -> canonical --------------------------------------
@@ -237,35 +318,94 @@ def _gradients(a: Adapter, value: Any, W: Sequence[Tensor], b: Sequence[Tensor])
         grads = got["grads"]
         if not isinstance(grads, dict):
             return None
-        keys = a.grad_keys or a.keys
-        W_grads = [grads.get(_key(keys[0], l)) for l in range(len(W))]
-        b_grads = [grads.get(_key(keys[1], l)) for l in range(len(b))]
+        W_grads, b_grads = _named_grads(a, grads.get, len(W))
     elif "theta" in got:
         split = _unflatten(a, got["theta"], W, b)
         if split is None:
             return None
         W_grads, b_grads = split
     else:
-        W_grads, b_grads = got["W"], got["b"]
+        W_grads, b_grads = got["W"], got.get("b", [])
         if not isinstance(W_grads, (list, tuple)) or not isinstance(b_grads, (list, tuple)):
             return (got.get("loss", _MISSING), W_grads, b_grads)
+    return _canonical(a, got.get("loss", _MISSING), W_grads, b_grads, W, b)
+
+
+def _named_grads(a: Adapter, get: Callable[[str], Any], depth: int) -> tuple[list, list]:
+    """Gradients looked up by name (``grad_keys``, default ``keys``): in a dict, or attributes."""
+    keys = a.grad_keys or a.keys
+    return [get(_key(keys[0], l)) for l in range(depth)], ([] if a.bias_free else [get(_key(keys[1], l)) for l in range(depth)])
+
+
+def _canonical(a: Adapter, loss: Any, W_grads: Sequence, b_grads: Sequence, W: Sequence[Tensor], b: Sequence[Tensor]) -> tuple[Any, list, list]:
+    """Gradients in the implementation's layout -> the canonical one (extra items kept)."""
     W_grads = [_weight_back(a, g, w) for g, w in zip(W_grads, W)] + list(W_grads[len(W):])
     b_grads = [_bias_back(a, g, v) for g, v in zip(b_grads, b)] + list(b_grads[len(b):])
-    loss = got.get("loss", _MISSING)
     return (_back(W[0], loss) if a.numpy else loss), W_grads, b_grads
+
+
+def _stepped(a: Adapter, found: dict | None, bound: dict[str, Any], before: dict[str, Any], depth: int) -> tuple[list, list] | None:
+    """Gradients from one plain SGD step, ``θ ← θ − sign·lr·g``: ``g = sign·(θ_before − θ_after)/lr``,
+    in the implementation's layout. The parameters after the step are the object's attributes
+    (``found``) or the bound arguments, updated in place."""
+    if a.instance:
+        after = [found.get(name) for name in a.attributes] if isinstance(found, dict) else [None]
+        if len(after) == 1:
+            if not isinstance(after[0], dict):
+                return None
+            new_W, new_b = _named_grads(dataclasses.replace(a, grad_keys=None), after[0].get, depth)
+        else:
+            new_W, new_b = after[0], after[1] if not a.bias_free else []
+    elif "params" in a.args:
+        new_W, new_b = _named_grads(dataclasses.replace(a, grad_keys=None), bound["params"].get, depth)
+    else:
+        new_W, new_b = bound["W"], bound["b"]
+    if not isinstance(new_W, (list, tuple)) or not isinstance(new_b, (list, tuple)):
+        return None
+
+    def grad(old: Any, new: Any) -> Any:
+        try:
+            return (old - new) * (a.sign / a.lr)
+        except Exception:  # noqa: BLE001 - not an array: the type checks will say so
+            return new
+
+    return [grad(o, n) for o, n in zip(before["W"], new_W)], [grad(o, n) for o, n in zip(before["b"], new_b)]
+
+
+def _unfold(a: Adapter, W_grads: list, b_grads: list, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor], spec: Spec) -> tuple[list, list]:
+    """Folded biases split off W's extra column; with ``bias="none"`` the spec's own bias
+    gradients stand in (the network has no biases, so they are not the implementation's to get
+    wrong: cases draw b = 0 when ``spec.biases`` is False)."""
+    if a.bias == "none":
+        bs = [v.detach().double().requires_grad_() for v in b]
+        loss = spec.loss(x.double(), y.double(), [w.double() for w in W], bs)
+        return W_grads, [g.to(device=v.device, dtype=v.dtype) for g, v in zip(torch.autograd.grad(loss, bs), b)]
+    if a.bias not in ("folded", "folded-first"):
+        return W_grads, b_grads
+    W_out, b_out = [], []
+    for g, w in zip(W_grads, W):
+        if isinstance(g, Tensor) and g.dim() == 2 and g.shape[1] == w.shape[1] + 1:
+            W_out.append(g[:, :-1] if a.bias == "folded" else g[:, 1:])
+            b_out.append(g[:, -1:] if a.bias == "folded" else g[:, :1])
+        else:  # the wrong shape: both checks report it
+            W_out.append(g)
+            b_out.append(g)
+    return W_out + list(W_grads[len(W):]), b_out
 
 
 def _unflatten(a: Adapter, theta: Any, W: Sequence[Tensor], b: Sequence[Tensor]) -> tuple[list, list] | None:
     flat = _back(W[0], theta) if a.numpy else theta
-    if not isinstance(flat, Tensor) or flat.dim() != 1 or flat.numel() != sum(w.numel() + v.numel() for w, v in zip(W, b)):
+    shapes = [(tuple(_weight_in(a, _fold(a, w, v)).shape), None if a.bias_free else tuple(_bias_in(a, v).shape)) for w, v in zip(W, b)]
+    sizes = [math.prod(ws) + (math.prod(bs) if bs else 0) for ws, bs in shapes]
+    if not isinstance(flat, Tensor) or flat.dim() != 1 or flat.numel() != sum(sizes):
         return None
     W_grads, b_grads, at = [], [], 0
-    for w, v in zip(W, b):
-        w_shape, b_shape = tuple(_weight_in(a, w).shape), tuple(_bias_in(a, v).shape)
-        W_grads.append(flat[at : at + w.numel()].reshape(w_shape))
-        at += w.numel()
-        b_grads.append(flat[at : at + v.numel()].reshape(b_shape))
-        at += v.numel()
+    for w_shape, b_shape in shapes:
+        W_grads.append(flat[at : at + math.prod(w_shape)].reshape(w_shape))
+        at += math.prod(w_shape)
+        if b_shape:
+            b_grads.append(flat[at : at + math.prod(b_shape)].reshape(b_shape))
+            at += math.prod(b_shape)
     return W_grads, b_grads
 
 
@@ -283,14 +423,79 @@ def _add(results: list[tuple[Any, list, list]], scale: float) -> tuple[Any, list
     return loss, W_sum, b_sum
 
 
+def _composed(a: Adapter, fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
+    """Per-layer pieces chained by the harness (``compose``), in this process: each layer is a
+    linear object (bare, ``attributes`` W and b set, ``forward(a) -> z``, ``backward(dz) -> da``
+    leaving its gradients in the attributes named by ``grad_keys``) and an activation object
+    (``cls()``, ``forward(z)``, ``backward(da) -> dz``). The loss and its gradient at the output
+    come from the spec (from the implementation's own forward output), and so does the L2 term:
+    each layer is checked against a given upstream gradient."""
+    names = getattr(fn, "__globals__", None) or getattr(getattr(fn, "forward", None), "__globals__", {})
+    linear, hidden, output = (names.get(n) if n else None for n in a.compose)
+    missing = next((n for n, cls in zip(a.compose, (linear, hidden, output)) if n and not isinstance(cls, type)), None)
+    if missing:
+        raise ValueError(f"compose: the implementation's module defines no class {missing!r}")
+    keys = a.grad_keys or ("dW", "db")
+
+    def forward_backward(x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> Any:
+        bound = _bind(a, x, y, W, b)
+        layers, lins = [], []
+        for l in range(len(W)):
+            lin = linear.__new__(linear)
+            lins.append(lin)
+            setattr(lin, a.attributes[0] if a.attributes else "W", bound["W"][l])
+            setattr(lin, a.attributes[1] if len(a.attributes) > 1 else "b", bound["b"][l])
+            act = output if l == len(W) - 1 else hidden
+            layers += [lin] + ([act()] if act is not None else [])
+        out = bound["x"]
+        for layer in layers:
+            out = layer.forward(out)
+        a_L = _back(x, out) if a.numpy else out
+        if not isinstance(a_L, Tensor):
+            return a_L
+        a_L = (a_L.T if a.layout == "row" else a_L).detach().double().requires_grad_()
+        loss = spec.reduce_batch(spec.column_losses(a_L, y.double())) + spec.penalty([w.double() for w in W], [v.double() for v in b], y.shape[-1])
+        (upstream,) = torch.autograd.grad(loss, a_L)
+        grad = _out(a, (upstream.T if a.layout == "row" else upstream).to(x.dtype))
+        for layer in reversed(layers):
+            grad = layer.backward(grad)
+        W_grads = [getattr(lin, _key(keys[0], l), None) for l, lin in enumerate(lins)]
+        b_grads = [getattr(lin, _key(keys[1], l), None) for l, lin in enumerate(lins)]
+        c = 2 * spec.penalty_factor(y.shape[-1])
+        result = _canonical(a, loss.detach().to(x.dtype), W_grads, b_grads, W, b)
+        W_out = [g + c * w if isinstance(g, Tensor) and c else g for g, w in zip(result[1], W)]
+        b_out = [g + c * v if isinstance(g, Tensor) and c and spec.l2_biases else g for g, v in zip(result[2], b)]
+        return result[0], W_out, b_out
+
+    forward_backward.__qualname__ = getattr(fn, "__qualname__", "layers")
+    forward_backward.adapted = fn  # type: ignore[attr-defined]
+    return forward_backward
+
+
 def wrap(fn: Callable[..., Any], adapter: Adapter | str, spec: Spec = SEED) -> Callable[..., Any]:
     """``fn`` (or a class, with ``adapter.instance``) as a canonical ``forward_backward(x, y, W, b)``."""
     a = get_adapter(adapter) if isinstance(adapter, str) else adapter
+    if a.compose:
+        return _composed(a, fn, spec)
 
     def call_once(x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> Any:
         widths = [x.shape[0], *(w.shape[0] for w in W)]
-        raw = _call(a, fn, _bind(a, x, y, W, b), widths, spec.l2)
-        return raw, _gradients(a, raw, W, b)
+        bound = _bind(a, x, y, W, b)
+        before = _bind(dataclasses.replace(a, grads_from="return"), x, y, W, b) if a.grads_from == "step" else None
+        raw = _call(a, fn, bound, widths, spec.l2)
+        if a.grads_from == "return":
+            got = _gradients(a, raw, W, b)
+        else:
+            raw, found = raw if a.instance else (raw, None)
+            loss = raw if a.returns == ("loss",) else _MISSING
+            if a.grads_from == "attributes":
+                pair = _named_grads(a, found.get, len(W)) if isinstance(found, dict) else None
+            else:
+                pair = _stepped(a, found, bound, before, len(W))
+            got = _canonical(a, loss, *pair, W, b) if pair is not None else None
+        if got is None or not isinstance(got[1], list):
+            return raw, got
+        return raw, (got[0], *_unfold(a, got[1], got[2], x, y, W, b, spec))
 
     def forward_backward(x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> Any:
         if a.per_example and x.shape[1] > 1:

@@ -16,7 +16,7 @@ from .loading import Target, load_target
 from .report import Report, build_report
 from .spec import SEED, Spec
 
-__all__ = ["check", "available_devices"]
+__all__ = ["check", "available_devices", "adapter_search_space"]
 
 
 def available_devices() -> tuple[str, ...]:
@@ -74,7 +74,7 @@ def check(
     if settings != type(settings)():
         warnings.append(f"judged with {dataclasses.replace(settings, spec=spec).describe()}")
     if max_examples > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
-        found = explore(function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh, strategy=_search_space(adapter, spec, devices))
+        found = explore(function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh, strategy=adapter_search_space(adapter, spec, devices))
         run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)
@@ -104,7 +104,7 @@ def _adapted(function: Callable[..., Any], fresh, adapter, spec: Spec):
     return wrap(function, adapter, spec), ((lambda: wrap(fresh(), adapter, spec)) if fresh else None)
 
 
-def _search_space(adapter, spec: Spec, devices: tuple[str, ...]):
+def adapter_search_space(adapter, spec: Spec, devices: tuple[str, ...]):
     """The search's cases: the default space, or only the depth an adapter supports."""
     if adapter is None or adapter.depth is None:
         return None

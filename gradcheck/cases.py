@@ -161,6 +161,8 @@ def make_case(spec: CaseSpec, loss_spec: "Spec | None" = None) -> Case:
         y = valid_targets(loss_spec.criterion, y)
     W = [draw(m, n, s=scale) for n, m in zip(widths, widths[1:])]
     b = [draw(m, 1, s=scale) for m in widths[1:]]
+    if loss_spec is not None and not loss_spec.biases:  # a network without biases: b = 0
+        b = [torch.zeros_like(v) for v in b]
     dtype = parse_dtype(spec.dtype)
 
     def place(t: Tensor) -> Tensor:

@@ -112,6 +112,9 @@ class Spec:
     ``l2``: the coefficient λ of an L2 penalty added to the loss: λ‖W‖² (``l2_form="full"``) or
     ½λ‖W‖² (``"half"``), summed over layers; ``l2_biases`` includes ‖b‖²; ``l2_batch_mean``
     divides the penalty by B too (the λ/2m form of the Coursera courses).
+
+    ``biases``: False for a network without biases (``Adapter(bias="none")``): cases then draw
+    b = 0, so the spec's network is the bias-free one, and the adapter supplies b's gradients.
     """
 
     name: str = "seed"
@@ -125,6 +128,7 @@ class Spec:
     l2_form: str = "full"
     l2_biases: bool = False
     l2_batch_mean: bool = False
+    biases: bool = True
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -234,6 +238,7 @@ class Spec:
             "name": self.name, "batch": self.batch, "hidden": str(self.hidden), "output": str(self.output),
             "criterion": self.criterion, "batch_reduction": self.batch_reduction, "output_reduction": self.output_reduction,
             "l2": self.l2, "l2_form": self.l2_form, "l2_biases": self.l2_biases, "l2_batch_mean": self.l2_batch_mean,
+            **({} if self.biases else {"biases": False}),
         }
 
 

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
+from ..adapters import wrap
+from ..api import adapter_search_space
 from ..cases import builtin_cases
 from ..checker import Run, check_cases
 from ..diagnosis import diagnose
@@ -21,7 +23,7 @@ from ..explore import explore
 from ..loading import LoadError, notebook_cells
 from ..report import Report, build_report
 from ..sandbox import Isolation, Limits, LoadOutcome, SandboxedFunction
-from ..spec import SEED
+from ..config import Settings
 from .discover import Source
 from .policies import check_policies
 from .rubric import Rubric
@@ -73,16 +75,27 @@ def _sources(source: Source) -> list[tuple[str, str]]:
 
 def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) -> Report:
     """What :func:`gradcheck.check` does, with the sandbox's own fresh copies (never an
-    in-process reload) and a restart after a crash between cases."""
-    spec = replace(SEED, batch=rubric.batch)
-    cases = builtin_cases(seed=rubric.seed, batch=rubric.batch, devices=DEVICES)
-    run = check_cases(fn, cases, spec=spec, timeout=limits.call_timeout, fresh=fn.fresh, on_case=lambda _: fn.revive())
+    in-process reload) and a restart after a crash between cases.
+
+    The rubric's spec, adapter and mode apply as in :func:`gradcheck.check`; the adapter wraps
+    the sandboxed function here, in the grader, so the sandbox only ever performs the call."""
+    settings = rubric.settings
+    spec, adapter = replace(settings.spec, batch=rubric.batch), settings.adapter
+    function, fresh = fn, fn.fresh
+    if adapter is not None:
+        function, fresh = wrap(fn, adapter, spec), (lambda: wrap(fn.fresh(), adapter, spec))
+    cases = [c for c in builtin_cases(seed=rubric.seed, batch=rubric.batch, devices=DEVICES) if adapter is None or adapter.depth in (None, c.depth)]
+    run = check_cases(function, cases, spec=spec, timeout=limits.call_timeout, fresh=fresh, on_case=lambda _: fn.revive(), mode=settings.mode)
     timed_out = any(f.kind == "timeout" for r in run.results for f in r.failures)
-    if rubric.max_examples > 0 and not timed_out and fn.revive():
-        found = explore(fn, spec=spec, max_examples=rubric.max_examples, seed=rubric.seed, devices=DEVICES, timeout=limits.call_timeout, fresh=fn.fresh)
+    if rubric.max_examples > 0 and settings.mode != "self" and not timed_out and fn.revive():
+        strategy = adapter_search_space(adapter, spec, DEVICES)
+        found = explore(function, spec=spec, max_examples=rubric.max_examples, seed=rubric.seed, devices=DEVICES, timeout=limits.call_timeout, fresh=fresh, strategy=strategy)
         run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
-    report = build_report(label, run, seed=rubric.seed, function=rubric.function, output=fn.output, warnings=fn.load_outcome.warnings if fn.load_outcome else [])
-    diagnose(report)
+    warnings = list(fn.load_outcome.warnings if fn.load_outcome else [])
+    if settings != Settings():
+        warnings.append(f"judged with {replace(settings, spec=spec).describe()}")
+    report = build_report(label, run, seed=rubric.seed, function=rubric.function, output=fn.output, warnings=warnings)
+    diagnose(report, spec)
     return report
 
 

@@ -6,6 +6,15 @@ parameters, network architectures) and turns it into points: ``partial = true`` 
 on the submission's source (``forbid-autograd``, ``forbid-imports``), reported as their own
 tests; they cost points only if the rubric says so. :data:`DEFAULT_RUBRIC` is the seed
 assignment's. A malformed rubric raises :class:`RubricError` with one line saying what and where.
+
+The top-level ``spec``, ``adapter`` and ``mode`` say what the submission computes, how it is
+called and who judges its values, exactly as in ``[tool.gradcheck]`` (:mod:`gradcheck.config`)::
+
+    spec = "cs231n-two-layer"       # a preset, or a table: [spec] preset = "..." l2 = 0.1
+    adapter = "cs231n"              # a named adapter, or a table: [adapter] name = "..." ...
+    mode = "both"                   # spec | self | both: both judges must agree
+
+``batch`` defaults to the spec's. A test of ``mode = "self"`` needs float64 cases to judge.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ else:  # pragma: no cover - 3.10
 
 from ..cases import builtin_cases
 from ..checker import CHECKS
+from ..config import Settings, resolve_settings
 
 __all__ = ["Rubric", "RubricTest", "Policy", "RubricError", "load_rubric", "parse_rubric", "DEFAULT_RUBRIC", "VISIBILITIES", "RULES"]
 
@@ -84,6 +94,7 @@ class Rubric:
     timeout: float = 10.0  # seconds per call
     memory_mb: int = 1024
     hide: tuple[str, ...] = ()  # more paths the sandbox hides (solutions, course folders)
+    settings: Settings = Settings()  # spec, adapter and mode: the seed's spec, no adapter, "spec"
 
     @property
     def max_score(self) -> float:
@@ -96,7 +107,10 @@ class Rubric:
 
     def digest(self) -> str:
         """A hash of everything that changes grades (not of the file's formatting)."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=list).encode()).hexdigest()[:16]
+        fields = asdict(self)
+        if self.settings == Settings():  # rubrics that predate settings keep their digest
+            del fields["settings"]
+        return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 DEFAULT_RUBRIC = """\
@@ -332,7 +346,8 @@ def _check_applicable(rubric: Rubric) -> None:
     """Every test must judge at least one built-in case, or it could never award its points."""
     from .score import applies  # the one definition of "a test applies to a case"
 
-    cases = builtin_cases(seed=rubric.seed, batch=rubric.batch)
+    depth = rubric.settings.adapter.depth if rubric.settings.adapter else None
+    cases = [c for c in builtin_cases(seed=rubric.seed, batch=rubric.batch) if depth in (None, c.depth)]
     for test in rubric.tests:
         if not any(applies(test, case) for case in cases):
             raise RubricError(f"test {test.name!r} applies to none of the built-in cases (check its widths and layers)")
@@ -344,7 +359,8 @@ def parse_rubric(text: str, source: str = "rubric") -> Rubric:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{source} is not valid TOML: {exc}") from None
-    _known(data, {"name", "function", "batch", "seed", "max_examples", "visibility", "stdout_visibility", "sandbox", "tests", "policies"}, source)
+    _known(data, {"name", "function", "batch", "seed", "max_examples", "visibility", "stdout_visibility", "sandbox", "tests", "policies", "spec", "adapter", "mode"}, source)
+    settings = _settings(data, source)
     sandbox = _get(data, "sandbox", dict, source, {})
     _known(sandbox, {"timeout", "memory_mb", "hide"}, f"{source} [sandbox]")
     tests = _get(data, "tests", list, source, [])
@@ -365,13 +381,28 @@ def parse_rubric(text: str, source: str = "rubric") -> Rubric:
     numbered_policies = tuple(p if p.number else _renumber(p, len(parsed_tests) + i) for i, p in enumerate(policies, start=1))
     rubric = Rubric(
         name=_get(data, "name", str, source, "gradcheck rubric"), tests=numbered_tests, policies=numbered_policies,
-        function=_get(data, "function", str, source, "forward_backward"), batch=_get(data, "batch", bool, source, False),
+        function=_get(data, "function", str, source, "forward_backward"), batch=_get(data, "batch", bool, source, settings.spec.batch), settings=settings,
         seed=_get(data, "seed", int, source, 0), max_examples=max_examples,
         visibility=_visibility(data, source), stdout_visibility=_visibility(data, source, "hidden", "stdout_visibility"),
         timeout=timeout, memory_mb=memory, hide=tuple(str(p) for p in _get(sandbox, "hide", list, f"{source} [sandbox]", [])),
     )
     _check_applicable(rubric)
+    judges_loss = next((t.name for t in rubric.tests if "loss-value" in t.checks), None)
+    if settings.mode == "self" and judges_loss:
+        raise RubricError(f"{source}: test {judges_loss!r} checks loss-value, which mode \"self\" does not judge (use mode \"both\", or drop the check)")
     return rubric
+
+
+def _settings(data: dict, source: str) -> Settings:
+    """``spec``, ``adapter`` and ``mode``, as in ``[tool.gradcheck]`` (a name or a table each),
+    through the one :func:`~gradcheck.config.resolve_settings`; a rubric ignores pyproject.toml."""
+    try:
+        settings = resolve_settings(spec=data.get("spec"), adapter=data.get("adapter"), mode=data.get("mode"), pyproject={})
+    except (ValueError, TypeError) as exc:
+        raise RubricError(f"{source}: {exc}") from None
+    if settings.adapter is not None and settings.adapter.compose:
+        raise RubricError(f"{source}: a compose adapter chains layer objects in one process; the sandboxed grader cannot use it")
+    return settings
 
 
 def _renumber(item: Any, number: int) -> Any:

@@ -95,8 +95,9 @@ def _matches(test: RubricTest, f: Failure, layers: Sequence[int] | None) -> bool
     return f.param is None or f.param in test.params
 
 
-def _case_verdict(test: RubricTest, result: CaseResult) -> bool | None:
-    """True: passed; False: failed; None: the oracles disagree, so it is not judged."""
+def _case_verdict(test: RubricTest, result: CaseResult, mode: str = "spec") -> bool | None:
+    """True: passed; False: failed; None: the oracles disagree, so it is not judged. In
+    ``mode="self"`` values are judged by the implementation's own loss, on float64 cases only."""
     layers = _layers(test, result.case)
     if any(f.check in _WHOLE_CALL for f in result.failures) or any(_matches(test, f, layers) for f in result.failures):
         return False
@@ -107,7 +108,9 @@ def _case_verdict(test: RubricTest, result: CaseResult) -> bool | None:
             return False
         if check in _PER_TENSOR and any(t not in result.returned for t in tensors):
             return False
-        if check == "gradient-values":
+        if check == "gradient-values" and mode == "self":
+            inconclusive = inconclusive or check not in result.evaluated  # no failure: its probes agreed
+        elif check == "gradient-values":
             for t in tensors:
                 if result.truth is not None and t in result.truth.disagreements:
                     inconclusive = True
@@ -116,7 +119,7 @@ def _case_verdict(test: RubricTest, result: CaseResult) -> bool | None:
     return None if inconclusive else True
 
 
-def _score_test(test: RubricTest, report: Report) -> TestScore:
+def _score_test(test: RubricTest, report: Report, mode: str = "spec") -> TestScore:
     results = [r for r in report.run.results if applies(test, r.case)]
     skipped = [s for s in report.run.skipped if applies(test, s)]
     failures = [f for f in report.failures if f.check in _WHOLE_CALL or _matches(test, f, test.layers)]
@@ -124,7 +127,7 @@ def _score_test(test: RubricTest, report: Report) -> TestScore:
     if unchecked:
         why = "the calls failed before it" if results else "no case applied"
         return TestScore(test, 0.0, 0, len(results) + len(skipped), failures, f"not checked: {why}")
-    verdicts = [_case_verdict(test, r) for r in results] + [False] * len(skipped)
+    verdicts = [_case_verdict(test, r, mode) for r in results] + [False] * len(skipped)
     if "hidden-state" in test.checks and set(test.checks) == {"hidden-state"}:
         verdicts = [not any(f.check == "hidden-state" for f in report.failures)]  # one verdict for the run
     judged = [v for v in verdicts if v is not None]
@@ -141,7 +144,7 @@ def score_submission(rubric: Rubric, report: Report | None, findings: Sequence[F
     if report is None:
         tests = [TestScore(t, 0.0, 0, 0, [], f"not checked: {unloaded}") for t in rubric.tests]
     else:
-        tests = [_score_test(t, report) for t in rubric.tests]
+        tests = [_score_test(t, report, rubric.settings.mode) for t in rubric.tests]
     policies = [PolicyScore(p, f) for p, f in zip(rubric.policies, findings)]
     total = round(sum(t.score for t in tests) + sum(p.score for p in policies), 4)
     zeroed = next((p.policy.name for p in policies if p.finding.violated and p.policy.zero_score), None)

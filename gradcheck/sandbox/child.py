@@ -1,6 +1,6 @@
 """The submission's side of the sandbox: load the submission, then answer calls. A script.
 
-The grader copies this file and ``wire.py`` into the sandbox's fresh working directory and runs
+The grader copies this file, ``wire.py`` and ``calling.py`` into the sandbox's fresh working directory and runs
 ``python -I -S -B runner.py CONFIG``: no site-packages processing, no environment, no repository
 on ``sys.path``; the directories that hold torch are added by hand, and the names in
 ``blocked`` (``reference_impl``, ``gradcheck``) refuse to import. Only the standard library and
@@ -152,6 +152,8 @@ def serve(req_fd, rep_fd, wire, cfg, function):
             _send(rep_fd, {"id": request["id"], "ok": error is None, "error": {"type": "LoadError", "message": error, "where": None} if error else None})
         elif request.get("op") == "call" and request.get("copy") in copies:
             _send(rep_fd, call(request, wire, copies[request["copy"]]))
+        elif request.get("op") == "perform" and request.get("copy") in copies:
+            _send(rep_fd, perform(request, wire, copies[request["copy"]]))
         else:
             os._exit(0)
 
@@ -178,6 +180,42 @@ def call(request, wire, function):
     return reply
 
 
+def perform(request, wire, function):
+    """One call an adapter described (``_gradcheck_calling.perform``): its arguments, keyword
+    arguments and object attributes, and what became of them afterwards."""
+    import _gradcheck_calling as calling
+
+    values = wire.decode(request["values"])
+    sent = set(map(id, _leaves(values)))
+    started = time.perf_counter()
+    try:
+        value = calling.perform(function, values["args"], values["kwargs"], **request["how"], attributes=values["attributes"], then=values["then"])
+        reply = {"id": request["id"], "ok": True, "value": _encode(wire, value)}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, anything
+        reply = {"id": request["id"], "ok": False, "error": _error(exc)}
+    reply["seconds"] = time.perf_counter() - started
+    reply["after"] = _encode(wire, _same_only(values, sent))
+    return reply
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def _same_only(value, sent):
+    """The containers' contents after a call, keeping only the very objects that were sent (an
+    array put in a new one's place was not modified, as in process)."""
+    if type(value) is dict:
+        return {k: _same_only(v, sent) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return [_same_only(v, sent) for v in value]
+    return value if id(value) in sent else None
+
+
 def main():
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
@@ -186,6 +224,7 @@ def main():
 
     torch.set_num_threads(1)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _gradcheck_calling  # noqa: F401 - imported here, before the submission can shadow it
     import _gradcheck_wire as wire
 
     del sys.path[0]

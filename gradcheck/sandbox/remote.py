@@ -13,7 +13,6 @@ sandbox is killed; a crashed sandbox is restarted (a few times at most) between 
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
@@ -87,6 +86,23 @@ class _Unavailable:
 
     def __call__(self, *args: Any) -> NoReturn:
         raise SandboxCrash(self.why)
+
+    def perform_call(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise SandboxCrash(self.why)
+
+
+class _Copy:
+    """A fresh copy of the submission's function in the same sandbox (``fresh``): called like
+    the function, or through an adapter (``perform_call``)."""
+
+    def __init__(self, owner: "SandboxedFunction", copy: int) -> None:
+        self.owner, self.copy = owner, copy
+
+    def __call__(self, x: Tensor, y: Tensor, W: list[Tensor], b: list[Tensor]) -> Any:
+        return self.owner._call(self.copy, x, y, W, b)
+
+    def perform_call(self, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any) -> Any:
+        return self.owner._perform(self.copy, args, kwargs, attributes, then, **how)
 
 
 _ERROR_CLASSES: dict[str, type] = {}
@@ -228,6 +244,7 @@ class SandboxedFunction:
         _copy_submission(self.entry, self.folder, submission)
         shutil.copyfile(_HERE / "child.py", workdir / "_gradcheck_runner.py")
         shutil.copyfile(_HERE / "wire.py", workdir / "_gradcheck_wire.py")
+        shutil.copyfile(_HERE / "calling.py", workdir / "_gradcheck_calling.py")
         config = {
             "paths": list(site_directories()), "blocked": list(BLOCKED), "submission_dir": str(submission),
             "entry": self.entry.name, "notebook": notebook, "cells": cells, "function": self.function,
@@ -349,19 +366,34 @@ class SandboxedFunction:
             self._collect(box)
         if not reply["ok"]:
             return _Unavailable(f"loading a fresh copy failed: {(reply.get('error') or {}).get('message', '')}"[:500])
-        return functools.partial(self._call, number)
+        return _Copy(self, number)
 
     def _call(self, copy: int, x: Tensor, y: Tensor, W: list[Tensor], b: list[Tensor]) -> Any:
+        args = {"x": wire.encode(x), "y": wire.encode(y), "W": [wire.encode(t) for t in W], "b": [wire.encode(t) for t in b]}
+        return self._exchange({"op": "call", "copy": copy, "args": args}, lambda after: _mirror_inputs(after, x, y, W, b))
+
+    def perform_call(self, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any) -> Any:
+        """A call an adapter describes (:func:`gradcheck.sandbox.calling.perform`), made in the
+        sandbox; what the call did to its arrays is copied back into the grader's, in place."""
+        return self._perform(0, args, kwargs, attributes, then, **how)
+
+    def _perform(self, copy: int, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any) -> Any:
+        values = {"args": args, "kwargs": kwargs, "attributes": attributes or {}, "then": then}
+        request = {"op": "perform", "copy": copy, "how": how, "values": wire.encode(values)}
+        return self._exchange(request, lambda after: _mirror_values(values, _decoded(after)))
+
+    def _exchange(self, request: dict, mirror: Callable[[Any], None]) -> Any:
+        """Send one call request, wait for its reply, ``mirror`` what became of the inputs, and
+        return the decoded value (or raise what the submission raised, at its line)."""
         box = self._box
         if box is None:
             raise SandboxCrash(f"the submission's process {self._gone}")
         self.calls += 1
         self._requests += 1
         number = self._requests
-        args = {"x": wire.encode(x), "y": wire.encode(y), "W": [wire.encode(t) for t in W], "b": [wire.encode(t) for t in b]}
         deadline = time.monotonic() + self.limits.call_timeout
         try:
-            box.send({"op": "call", "id": number, "copy": copy, "args": args}, deadline)
+            box.send({**request, "id": number}, deadline)
             reply = box.receive(deadline)
             self._check_reply(reply, number)
         except (BoxTimeout, CallTimeout) as exc:  # ours, or the core's own timer (call_contained) first
@@ -381,7 +413,7 @@ class SandboxedFunction:
             raise
         finally:
             self._echo(box)
-        _mirror_inputs(reply.get("after"), x, y, W, b)
+        mirror(reply.get("after"))
         if not reply["ok"]:
             error = reply.get("error")
             _raise_at(_remote_error(error), error.get("where") if isinstance(error, dict) else None)
@@ -465,3 +497,29 @@ def _mirror_inputs(after: Any, x: Tensor, y: Tensor, W: list, b: list) -> None:
             pass
     _mirror_list(W, after.get("W"))
     _mirror_list(b, after.get("b"))
+
+
+def _decoded(after: Any) -> Any:
+    try:
+        return wire.decode(after)
+    except wire.WireError:
+        return None
+
+
+def _mirror_values(sent: Any, after: Any) -> None:
+    """Copy, in place, what a performed call did to the arrays and tensors it was sent (numpy
+    views share memory with the case's tensors, so the ``input-mutation`` check sees it)."""
+    if isinstance(sent, dict) and isinstance(after, dict):
+        for key, value in sent.items():
+            _mirror_values(value, after.get(key))
+    elif isinstance(sent, (list, tuple)) and isinstance(after, (list, tuple)):
+        for value, changed in zip(sent, after):
+            _mirror_values(value, changed)
+    elif isinstance(sent, Tensor):
+        _mirror_tensor(sent, after)
+    elif type(sent).__module__ == "numpy" and type(sent).__name__ == "ndarray":
+        try:
+            if getattr(after, "shape", None) == sent.shape and sent.flags.writeable and (after != sent).any():
+                sent[...] = after
+        except (TypeError, ValueError):
+            pass

@@ -5,7 +5,9 @@ gets a copy beside its runner (it imports only the standard library and torch). 
 pickle anywhere: what comes back from a submission is data, and :func:`decode` builds nothing
 but plain ``torch.Tensor`` s, numbers, lists, tuples and named placeholders from it.
 
-A decoded value keeps what the checks judge: a tensor subclass comes back as a (behaviourless)
+Dicts (string keys), strings and numpy arrays travel too, for adapters
+(:mod:`gradcheck.adapters`: CS231n's grads dict, the arrays of numpy code); an array comes back
+as an array. A decoded value keeps what the checks judge: a tensor subclass comes back as a (behaviourless)
 subclass of the same name, a non-tensor as a placeholder object of the same class name, a
 wrong dtype as that dtype, ``None`` as ``None``. Numbers travel as Python floats, whose JSON
 form (``repr``) is exact for float64 and so for every narrower float dtype too; non-finite
@@ -110,6 +112,23 @@ def _encode_tensor(value: torch.Tensor, budget: _Budget) -> dict:
     return {"k": "tensor", "cls": type(value).__name__[:60], "plain": type(value) is torch.Tensor, "dtype": dtype, "shape": list(t.shape), "device": device, "data": data}
 
 
+def _encode_array(value: Any, budget: _Budget) -> dict:
+    """A numpy array (for numpy implementations, through an adapter) as a tensor marked to come
+    back as an array, so the grader's adapter sees what an in-process call returns."""
+    try:
+        import torch as _torch
+
+        t = _torch.from_numpy(value.copy()) if value.dtype.kind in "biufc" else None
+    except Exception:  # noqa: BLE001 - byte order, object arrays, a hostile subclass
+        t = None
+    if t is None or type(value).__name__ != "ndarray" or type(value).__module__ != "numpy":
+        return _object(value, "array of a type tensors do not hold")
+    data = _encode_tensor(t, budget)
+    if data.get("k") == "tensor":
+        data.update(numpy=True, cls="ndarray", plain=True)
+    return data
+
+
 def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: _Budget | None = None) -> dict:
     """``value`` as a JSON-ready dict; anything unusual becomes a described placeholder."""
     budget_left = _budget or _Budget(budget)
@@ -117,6 +136,8 @@ def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: 
         return {"k": "none"}
     if type(value) is bool:
         return {"k": "bool", "v": value}
+    if type(value) is str:
+        return {"k": "str", "v": value[:10_000]}
     if isinstance(value, torch.Tensor):
         return _encode_tensor(value, budget_left)
     try:
@@ -131,6 +152,12 @@ def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: 
                 return encode(item)
     except Exception:  # noqa: BLE001 - a hostile number
         return _object(value, "unreadable number")
+    if type(value).__module__ == "numpy" and type(value).__name__ == "ndarray":
+        return _encode_array(value, budget_left)
+    if type(value) is dict:
+        if _depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
+            return _object(value, "nested too deeply" if _depth >= MAX_DEPTH else f"more than {MAX_ITEMS} items")
+        return {"k": "dict", "items": [[str(k)[:200], encode(v, _depth=_depth + 1, _budget=budget_left)] for k, v in list(value.items())]}
     if isinstance(value, (list, tuple)):
         if _depth >= MAX_DEPTH:
             return _object(value, "nested too deeply")
@@ -197,13 +224,21 @@ def decode(data: Any, *, _depth: int = 0) -> Any:
         return data["v"]
     if kind == "int" and type(data.get("v")) is int:
         return data["v"]
+    if kind == "str" and type(data.get("v")) is str:
+        return data["v"]
     if kind == "float":
         return float(_number(data.get("v")))
     if kind == "tensor":
         try:
-            return _decode_tensor(data)
+            t = _decode_tensor(data)
         except (RuntimeError, TypeError, OverflowError) as exc:
             raise WireError(f"bad tensor: {exc}") from None
+        return t.numpy() if data.get("numpy") is True and type(t) is torch.Tensor else t
+    if kind == "dict":
+        items = data.get("items")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS or not all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) for i in items):
+            raise WireError("malformed dict")
+        return {k: decode(v, _depth=_depth + 1) for k, v in items}
     if kind in ("list", "tuple"):
         items = data.get("items")
         if not isinstance(items, list) or len(items) > MAX_ITEMS:

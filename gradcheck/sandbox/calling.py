@@ -1,0 +1,50 @@
+"""How an adapter calls an implementation, as data, performed by one function on either side.
+
+An :class:`~gradcheck.adapters.Adapter` decides everything about a call in the grader (which
+arguments, in which layout, which object and method); what is left is the call itself, which
+must happen where the implementation lives: in this process for :func:`gradcheck.check`, in the
+sandbox for the grader. :func:`perform` is that last step, and both sides use it (the sandbox
+gets a copy of this file beside its runner, so it imports only the standard library), so the
+sandboxed call is the in-process call, not a twin of it.
+"""
+
+from typing import Any, Callable
+
+__all__ = ["perform"]
+
+
+def perform(
+    fn: Callable[..., Any],
+    args: list,
+    kwargs: dict,
+    instance: str | None = None,
+    attributes: dict | None = None,
+    method: str | None = None,
+    widths: list | None = None,
+    collect: list | None = None,
+    then: dict | None = None,
+) -> Any:
+    """``fn(*args, **kwargs)``; or, for a class (``instance`` ``"bare"``: no ``__init__``;
+    ``"sizes"``: ``fn(widths)``), an object with ``attributes`` set, whose ``method`` is called.
+
+    ``then``: a second function of ``fn``'s module (``{"function": name, "args": [...]}``), called
+    with the first call's result spliced in where an argument is ``{"result": i}`` (its item
+    ``i``; ``None``: all of it), e.g. deeplearning.ai's ``backward(AL, Y, caches)`` after
+    ``forward(X, parameters)``; its result is the result. ``collect``: attribute names read
+    from the object after the call; the result is then ``(result, {name: value})``.
+    """
+    obj = None
+    if not instance:
+        value = fn(*args, **kwargs)
+    else:
+        obj = fn.__new__(fn) if instance == "bare" else fn(widths)
+        for name, item in (attributes or {}).items():
+            setattr(obj, name, item)
+        value = getattr(obj, method)(*args, **kwargs)
+    if then:
+        first = value
+        pieces = [(first if a["result"] is None else first[a["result"]]) if isinstance(a, dict) and "result" in a else a for a in then["args"]]
+        value = fn.__globals__[then["function"]](*pieces)
+    if collect is not None:
+        return value, {name: getattr(obj, name, None) for name in collect}
+    return value
