@@ -57,25 +57,7 @@ EXPECTED = {
 TIMED_OUT = {"hang.py", "sleeps.py", "ignores_sigterm.py"}
 CRASHED = {"segfault.py", "exit_os.py", "deep_recursion.py", "fake_reply_fd.py"}
 
-CORRECT = """
-import torch
-
-
-def forward_backward(x, y, W, b):
-    a = [x]
-    for W_l, b_l in zip(W, b):
-        a.append(torch.sigmoid(W_l @ a[-1] + b_l))
-    out = a[-1]
-    loss = 0.5 * ((out - y) ** 2).sum()
-    delta = (out - y) * out * (1 - out)
-    W_grads, b_grads = [None] * len(W), [None] * len(W)
-    for l in reversed(range(len(W))):
-        W_grads[l] = delta @ a[l].T
-        b_grads[l] = delta.sum(dim=1, keepdim=True)
-        if l:
-            delta = (W[l].T @ delta) * a[l] * (1 - a[l])
-    return loss, W_grads, b_grads
-"""
+CORRECT = (Path(__file__).parent / "corpus" / "correct" / "compact.py").read_text()  # a correct submission
 
 
 def _notebook(path: Path, cells: list[str]) -> None:
