@@ -230,13 +230,14 @@ def _check_tensor(result: CaseResult, case: Case, truth: Truth, layer: int, para
     where = {"layer": layer, "param": param}
     name = f"{param}_grads[{layer}]"
     target = (case.W if param == "W" else case.b)[layer]
-    result.evaluated.update({"gradient-types", "gradient-shapes"})
+    result.evaluated.add("gradient-types")
     if not isinstance(grad, Tensor):
         result.fail("gradient-types", "missing" if grad is None else "type", f"{name} is {type(grad).__name__}; expected a torch.Tensor", **where, got=type(grad).__name__)
         return
     if type(grad) is not Tensor:
         result.fail("gradient-types", "subclass", f"{name} is a {type(grad).__name__}, a tensor subclass; expected a plain torch.Tensor", **where, got=type(grad).__name__)
         return
+    result.evaluated.add("gradient-shapes")
     if grad.shape != target.shape:
         result.fail("gradient-shapes", "shape", f"{name} has shape {list(grad.shape)}; {param}[{layer}] has shape {list(target.shape)}", **where, expected=list(target.shape), got=list(grad.shape))
         return

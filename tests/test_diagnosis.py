@@ -487,3 +487,22 @@ def test_failures_only_in_calls_that_repeat_shapes_are_blamed_on_state():
     report = gradcheck.check(stale, cases=cases)
     assert _root(report).diagnosis == "hidden-state"
     assert all(f.diagnosis == "hidden-state" for f in report.failures)
+
+
+def test_an_unfinished_template_is_named_as_such():
+    def blank(x, y, W, b):
+        return None, [None for _ in W], [None for _ in b]
+
+    def loss_left_blank(x, y, W, b):
+        _, W_grads, b_grads = reference_impl.forward_backward(x, y, W, b)
+        return None, W_grads, b_grads
+
+    for template in (blank, loss_left_blank):
+        root = _root(gradcheck.check(template, cases=[CaseSpec((3, 2)), CaseSpec((2, 2, 1))]))
+        assert root.diagnosis == "unfinished-template", (template.__name__, root.diagnosis)
+    # A single missing layer is not an unfinished template.
+    def one_missing(x, y, W, b):
+        loss, W_grads, b_grads = reference_impl.forward_backward(x, y, W, b)
+        return loss, [None] + list(W_grads[1:]), b_grads
+
+    assert _root(gradcheck.check(one_missing, cases=[CaseSpec((3, 2, 2))])).diagnosis == "missing-layer"

@@ -194,7 +194,24 @@ def _loss_penalty(facts: CaseFacts, got: float, expected: float) -> Explanation 
     return None
 
 
+def _unfinished(result: CaseResult) -> bool:
+    """The template's blanks are still blank: the loss is None, or no gradient was filled in."""
+    loss_none = any(g.check == "loss-value" and g.kind == "type" and "NoneType" in g.message for g in result.failures)
+    missing = sum(g.check == "gradient-types" and g.kind == "missing" for g in result.failures)
+    return loss_none or missing == 2 * result.case.depth
+
+
+_UNFINISHED = Explanation(
+    "unfinished-template",
+    "the loss is None or no gradient is filled in: the template's blanks are still blank",
+    0.9,
+    {},
+)
+
+
 def loss_value(ctx: Context, f: Failure) -> Explanation:
+    if f.kind == "type" and _unfinished(ctx.result_of(f)):
+        return _UNFINISHED
     if f.kind != "value":
         return Explanation("unclassified", f.message, 0.8, {}, fix="Return the loss as a number or a float tensor (0-d, or the seed's elementwise ½ (a⁽ᴸ⁾ − ȳ)², which is summed).")
     result = ctx.result_of(f)
@@ -254,6 +271,8 @@ def gradient_count(ctx: Context, f: Failure) -> Explanation:
 
 
 def gradient_types(ctx: Context, f: Failure) -> Explanation:
+    if f.kind == "missing" and _unfinished(ctx.result_of(f)):
+        return _UNFINISHED
     if f.kind == "missing":
         return Explanation("missing-layer", f"{f.param}_grads[{f.layer}] is None: that layer's gradient is never computed", 0.9, {})
     if f.kind == "subclass":
