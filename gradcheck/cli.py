@@ -32,6 +32,15 @@ def _widths(text: str) -> tuple[int, ...]:
     return widths
 
 
+def _key_value(text: str) -> tuple[str, object]:
+    from .config import parse_value
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE, e.g. layout=row")
+    return key.strip(), parse_value(value.strip())
+
+
 def whole_number(minimum: int, what: str = "a whole number"):
     """An argparse type: an int of at least ``minimum``, or one line saying what was expected."""
 
@@ -73,6 +82,7 @@ def add_check_command(commands) -> None:
     contract = check.add_argument_group("contract", "what the implementation computes and how it is called (default: [tool.gradcheck] in ./pyproject.toml, else the seed's)")
     contract.add_argument("--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (see gradcheck.presets)")
     contract.add_argument("--adapter", metavar="NAME", help="call an implementation in another layout, e.g. cs231n, nielsen, numpy (see gradcheck.adapters)")
+    contract.add_argument("--adapter-option", action="append", type=_key_value, default=[], dest="adapter_options", metavar="KEY=VALUE", help="set one field of the adapter, repeatable, e.g. layout=row or 'returns=[\"loss\", \"grads\"]' (values as in [tool.gradcheck.adapter]; see gradcheck.adapters.Adapter)")
     contract.add_argument("--mode", choices=["spec", "self", "both"], help="judge values against the spec, the implementation's own loss, or both (default: spec)")
     one = check.add_argument_group("one case", "rebuild a single case (what a failure's 'reproduce' line uses)")
     one.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L, e.g. 7,5,3,1")
@@ -127,7 +137,8 @@ def run_check(args: argparse.Namespace) -> int:
         max_examples = 0 if args.widths else args.max_examples  # a reproduction runs exactly its case
         from .config import resolve_settings
 
-        settings = resolve_settings(spec=args.spec, adapter=args.adapter, mode=args.mode)
+        adapter = {"name": args.adapter or "canonical", **dict(args.adapter_options)} if args.adapter_options else args.adapter
+        settings = resolve_settings(spec=args.spec, adapter=adapter, mode=args.mode)
         if args.widths is None and (settings.spec.batch or settings.adapter is not None):
             cases = None  # the built-in set, as the spec (batches) and adapter (depth) want it
         report = check(args.target, function=args.function, batch=args.batch or None, seed=args.seed, devices=devices, cases=cases, timeout=args.timeout, max_examples=max_examples, spec=settings.spec, adapter=settings.adapter, mode=settings.mode)

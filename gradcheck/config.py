@@ -68,6 +68,15 @@ def read_pyproject(path: str | None = None) -> dict:
     return section
 
 
+def parse_value(text: str) -> Any:
+    """A command-line value read as a TOML value (``3``, ``0.1``, ``true``, ``["W{n}", "b{n}"]``,
+    ``"row"``), or the bare text when it isn't one (``row``): the same values as pyproject's."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
 def _spec(value: Any) -> Spec:
     if isinstance(value, Spec):
         return value

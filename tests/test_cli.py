@@ -95,3 +95,14 @@ def test_the_console_script_keeps_stdout_to_the_json():
     assert done.returncode == 1
     assert json.loads(done.stdout)["failures"][0]["layer"] == 0
     assert "Final activation" not in done.stdout
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::RuntimeWarning")  # numpy code fed torch tensors
+def test_adapter_fields_can_be_set_on_the_command_line(capsys):
+    """--adapter-option KEY=VALUE: the numpy fixture needs numpy=true; without it the call fails."""
+    numpy_impl = str(HERE / "corpus" / "shapes" / "numpy_forward_backward.py")
+    assert main(["check", numpy_impl, "--adapter-option", "numpy=true", "--max-examples", "0"]) == 0
+    assert main(["check", numpy_impl, "--max-examples", "0"]) == 1
+    capsys.readouterr()
+    assert main(["check", numpy_impl, "--adapter-option", "no_such_field=1"]) == 2
+    assert "no_such_field" in capsys.readouterr().err
