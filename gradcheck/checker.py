@@ -84,6 +84,7 @@ class Truth:
     reference: Gradients | None
     slack: dict[tuple[int | None, str], float]  # (layer, param) or (None, "loss") -> round-off a correct run may show
     disagreements: dict[tuple, str]  # (layer, param) -> why the oracles disagree there (nothing judged); (layer, param, "kink") -> entries left out
+    spec: Spec = SEED  # the specification these truths follow
 
 
 @dataclass
@@ -183,7 +184,7 @@ def compute_truth(spec: Spec, case: Case) -> Truth:
     if ref is not None:
         ref_slack = slack if dtype == torch.float64 else _round_off_slack(spec, case, ad, torch.float64)
         notes = {**_reference_disagreements(ad, ref, ref_slack), **notes}
-    return Truth(ad, fd, ref, slack, notes)
+    return Truth(ad, fd, ref, slack, notes, spec)
 
 
 def _loss_value(loss: Any) -> float | None:
@@ -311,7 +312,7 @@ def check_case(fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: flo
     if mode != "spec":
         from .selfconsistency import check_self_consistency
 
-        check_self_consistency(fn, case, result, value[0], timeout=timeout)
+        check_self_consistency(fn, case, result, value[0], timeout=timeout, biases=truth.spec.biases)
     return result, outcome
 
 

@@ -78,10 +78,12 @@ def check_self_consistency(
     directions: int = DIRECTIONS,
     coordinates: int = COORDINATES,
     step: float = STEP,
+    biases: bool = True,
 ) -> None:
     """Probe every returned gradient of ``result`` (a :class:`~gradcheck.checker.CaseResult`)
     against the implementation's own loss (``loss``, what the call on ``case`` returned); at most
-    one failure per tensor.
+    one failure per tensor. ``biases=False`` (a network without biases) leaves b alone: the
+    implementation ignores it, so its own loss can't move with it.
 
     Failures are ``gradient-values`` failures of kind ``"self-consistency"`` (the specification's
     are of kind ``"value"``), with ``evidence["mode"] == "self"``: same check, another judge.
@@ -96,7 +98,7 @@ def check_self_consistency(
         return
     result.evaluated.add("gradient-values")
     for (layer, param), g in sorted(result.returned.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
-        if not bool(torch.isfinite(g).all()):
+        if not bool(torch.isfinite(g).all()) or (param == "b" and not biases):
             continue
         scale = float(g.norm())
         kinked = 0

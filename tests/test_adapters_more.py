@@ -46,6 +46,12 @@ def test_network_without_biases_is_blamed_on_hidden_weights_only():
     assert (deepest - 1, "W") not in wrong and (0, "W") in wrong
 
 
+def test_network_without_biases_passes_in_self_mode_too():
+    """The probe leaves b alone: the implementation ignores it, so its own loss can't move with it."""
+    report = gradcheck.check(str(SHAPES / "no_bias_network.py"), spec=NO_BIAS_SPEC, adapter=NO_BIAS, mode="self", devices=("cpu",))
+    assert report.failures == [] and report.run.results
+
+
 def test_without_biases_the_cases_hold_b_at_zero():
     from gradcheck.cases import CaseSpec, make_case
 
