@@ -84,6 +84,18 @@ class Adapter:
     step's own. With either, ``returns=("loss",)`` reads the returned loss, otherwise the spec's
     loss stands in.
 
+    Notebook globals: ``params_from="globals"`` writes each parameter into the implementation's
+    namespace (``fn.__globals__``) under ``keys`` (``W1, b1, ...``) before the call, for a
+    function such as ``backprop(X, y)`` that reads them as globals; ``data`` names the globals
+    that receive x and y as well (e.g. ``("X", "Y")``, for ``train_step()`` with no arguments).
+    ``grads_from="globals"`` reads the gradients from that namespace after the call, under
+    ``grad_keys`` (required, e.g. ``("dW{n}", "db{n}")``); ``"step"`` with ``params_from="globals"``
+    reads the updated parameters there. Gradient names are removed before the call, so a value
+    the notebook's own earlier run left behind is never taken for the implementation's, and
+    every name the adapter touched is restored afterwards (other globals the function itself
+    rebinds are its own state, left for the hidden-state checks to see). The namespace is this process's: the sandboxed
+    grader refuses these options.
+
     Two functions (deeplearning.ai): ``backward`` names a second function of the target's module,
     called after the target with ``backward_args``, from the binding names above plus
     ``forward`` (the target's result) and ``forward[i]`` (its item i); what it returns is read by
@@ -123,13 +135,16 @@ class Adapter:
     backward: str | None = None
     backward_args: tuple[str, ...] = ()
     compose: tuple[str, ...] = ()  # per-layer pieces: (linear class, hidden activation class, output activation class or "")
+    params_from: str = "args"  # or "globals": parameters written into fn.__globals__ under keys
+    data: tuple[str, ...] = ()  # with params_from="globals": the global names that receive x and y
 
     def __post_init__(self) -> None:
         for field_, value, allowed in (
             ("layout", self.layout, ("column", "row")),
             ("weights", self.weights, ("out_in", "in_out")),
             ("bias", self.bias, ("column", "vector", "row", "folded", "folded-first", "none")),
-            ("grads_from", self.grads_from, ("return", "attributes", "step")),
+            ("grads_from", self.grads_from, ("return", "attributes", "step", "globals")),
+            ("params_from", self.params_from, ("args", "globals")),
             ("sign", self.sign, (1, -1)),
             ("targets", self.targets, ("dense", "index")),
             ("instance", self.instance, (None, "bare", "sizes")),
@@ -146,6 +161,12 @@ class Adapter:
             raise ValueError("an adapter with instance= needs method= and attributes= (one name for a params dict, two for W and b lists)")
         if self.grads_from == "attributes" and not self.instance:
             raise ValueError("grads_from='attributes' reads the gradients from an object: it needs instance=")
+        if self.grads_from == "globals" and not self.grad_keys:
+            raise ValueError("grads_from='globals' needs grad_keys=, the gradients' global names (e.g. dW{n}, db{n})")
+        if self.uses_globals and (self.instance or self.compose or self.backward):
+            raise ValueError("notebook globals (params_from/grads_from='globals') work with a plain function: not with instance=, compose= or backward=")
+        if self.data and (self.params_from != "globals" or len(self.data) != 2):
+            raise ValueError("data= names the two globals that receive x and y, with params_from='globals'")
         if self.grads_from == "step" and not self.lr > 0:
             raise ValueError("grads_from='step' needs the step's learning rate lr > 0")
         bad = [v for v in self.backward_args if v not in (*_ARGS, "forward") and not re.fullmatch(r"forward\[\d+\]", v)]
@@ -158,6 +179,11 @@ class Adapter:
     def bias_free(self) -> bool:
         """The implementation takes no separate biases (none at all, or folded into W)."""
         return self.bias in ("folded", "folded-first", "none")
+
+    @property
+    def uses_globals(self) -> bool:
+        """Parameters or gradients pass through the implementation's module namespace."""
+        return self.params_from == "globals" or self.grads_from == "globals"
 
     @property
     def is_canonical(self) -> bool:
@@ -261,7 +287,36 @@ def _call(a: Adapter, fn: Callable[..., Any], bound: dict[str, Any], widths: lis
     if a.backward:
         call["then"] = {"function": a.backward, "args": [_result_marker(name) if name.startswith("forward") else bound[name] for name in a.backward_args]}
     remote = getattr(fn, "perform_call", None)
+    if a.uses_globals:
+        return _perform_in_globals(a, fn, call, bound, len(widths) - 1, in_process=not callable(remote))
     return remote(**call) if callable(remote) and not isinstance(fn, type) else perform(fn, **call)
+
+
+def _perform_in_globals(a: Adapter, fn: Callable[..., Any], call: dict, bound: dict[str, Any], depth: int, in_process: bool) -> Any:
+    """The call with the parameters (and ``data``) written into ``fn.__globals__``; returns
+    the result, or ``(result, {name: value})`` for the names read back: the gradients (``grads_from="globals"``)
+    or the updated parameters (``"step"``). Gradient names are cleared first, so a stale value
+    left by the notebook's own run cannot pass for the implementation's; every name touched gets
+    its previous value back (or is removed again) afterwards."""
+    namespace = getattr(fn, "__globals__", None)
+    if not in_process or not isinstance(namespace, dict):
+        raise ValueError("notebook globals binding needs the function's namespace in this process")
+    writes = dict(bound["params"]) if a.params_from == "globals" else {}
+    writes.update(zip(a.data, (bound["x"], bound["y"])))
+    keys = a.grad_keys if a.grads_from == "globals" else a.keys
+    reads = [_key(k, l) for l in range(depth) for k in (keys if not a.bias_free else keys[:1])] if a.grads_from in ("globals", "step") else []
+    touched = {*writes, *reads}
+    saved = {name: namespace[name] for name in touched if name in namespace}
+    try:
+        for name in set(reads) - set(writes):
+            namespace.pop(name, None)
+        namespace.update(writes)
+        value = perform(fn, **call)
+        return (value, {name: namespace.get(name) for name in reads}) if reads else value
+    finally:
+        for name in touched:
+            namespace.pop(name, None)
+        namespace.update(saved)
 
 
 def _result_marker(name: str) -> dict:
@@ -348,7 +403,11 @@ def _stepped(a: Adapter, found: dict | None, bound: dict[str, Any], before: dict
     """Gradients from one plain SGD step, ``θ ← θ − sign·lr·g``: ``g = sign·(θ_before − θ_after)/lr``,
     in the implementation's layout. The parameters after the step are the object's attributes
     (``found``) or the bound arguments, updated in place."""
-    if a.instance:
+    if a.params_from == "globals":
+        if not isinstance(found, dict):
+            return None
+        new_W, new_b = _named_grads(dataclasses.replace(a, grad_keys=None), found.get, depth)
+    elif a.instance:
         after = [found.get(name) for name in a.attributes] if isinstance(found, dict) else [None]
         if len(after) == 1:
             if not isinstance(after[0], dict):
@@ -486,9 +545,9 @@ def wrap(fn: Callable[..., Any], adapter: Adapter | str, spec: Spec = SEED) -> C
         if a.grads_from == "return":
             got = _gradients(a, raw, W, b)
         else:
-            raw, found = raw if a.instance else (raw, None)
+            raw, found = raw if a.instance or a.uses_globals else (raw, None)
             loss = raw if a.returns == ("loss",) else _MISSING
-            if a.grads_from == "attributes":
+            if a.grads_from in ("attributes", "globals"):
                 pair = _named_grads(a, found.get, len(W)) if isinstance(found, dict) else None
             else:
                 pair = _stepped(a, found, bound, before, len(W))

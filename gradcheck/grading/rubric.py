@@ -402,6 +402,8 @@ def _settings(data: dict, source: str) -> Settings:
         raise RubricError(f"{source}: {exc}") from None
     if settings.adapter is not None and settings.adapter.compose:
         raise RubricError(f"{source}: a compose adapter chains layer objects in one process; the sandboxed grader cannot use it")
+    if settings.adapter is not None and settings.adapter.uses_globals:
+        raise RubricError(f"{source}: a notebook-globals adapter (params_from/grads_from \"globals\") binds the function's namespace in one process; the sandboxed grader cannot use it")
     return settings
 
 
