@@ -78,7 +78,8 @@ def check(
         run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)
-    report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings)
+    options = dataclasses.replace(settings, spec=spec).cli_args()
+    report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings, options=options)
     diagnose(report, spec)
     return report
 

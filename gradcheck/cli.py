@@ -81,6 +81,7 @@ def add_check_command(commands) -> None:
     check.add_argument("--show-output", action="store_true", help="print what the implementation printed (never with --json)")
     contract = check.add_argument_group("contract", "what the implementation computes and how it is called (default: [tool.gradcheck] in ./pyproject.toml, else the seed's)")
     contract.add_argument("--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (see gradcheck.presets)")
+    contract.add_argument("--spec-option", action="append", type=_key_value, default=[], dest="spec_options", metavar="KEY=VALUE", help="set one field of the specification, repeatable, e.g. l2=0 or hidden=tanh (values as in [tool.gradcheck.spec]; see gradcheck.spec.Spec)")
     contract.add_argument("--adapter", metavar="NAME", help="call an implementation in another layout, e.g. cs231n, nielsen, numpy (see gradcheck.adapters)")
     contract.add_argument("--adapter-option", action="append", type=_key_value, default=[], dest="adapter_options", metavar="KEY=VALUE", help="set one field of the adapter, repeatable, e.g. layout=row or 'returns=[\"loss\", \"grads\"]' (values as in [tool.gradcheck.adapter]; see gradcheck.adapters.Adapter)")
     contract.add_argument("--mode", choices=["spec", "self", "both"], help="judge values against the spec, the implementation's own loss, or both (default: spec)")
@@ -137,8 +138,9 @@ def run_check(args: argparse.Namespace) -> int:
         max_examples = 0 if args.widths else args.max_examples  # a reproduction runs exactly its case
         from .config import resolve_settings
 
+        spec = {"preset": args.spec or "seed", **dict(args.spec_options)} if args.spec_options else args.spec
         adapter = {"name": args.adapter or "canonical", **dict(args.adapter_options)} if args.adapter_options else args.adapter
-        settings = resolve_settings(spec=args.spec, adapter=adapter, mode=args.mode)
+        settings = resolve_settings(spec=spec, adapter=adapter, mode=args.mode)
         if args.widths is None and (settings.spec.batch or settings.adapter is not None):
             cases = None  # the built-in set, as the spec (batches) and adapter (depth) want it
         report = check(args.target, function=args.function, batch=args.batch or None, seed=args.seed, devices=devices, cases=cases, timeout=args.timeout, max_examples=max_examples, spec=settings.spec, adapter=settings.adapter, mode=settings.mode)

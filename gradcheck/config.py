@@ -20,7 +20,9 @@ over the defaults (the seed's specification, no adapter, ``spec`` mode)::
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +52,46 @@ class Settings:
         if self.adapter is not None:
             parts.insert(1, f"adapter {self.adapter.name}")
         return ", ".join(parts)
+
+    def cli_args(self) -> str:
+        """The ``gradcheck check`` options that rebuild these settings (for reproduction lines)."""
+        from .adapters import ADAPTERS
+        from .presets import PRESETS
+
+        spec_name = self.spec.name if self.spec.name in PRESETS else "seed"
+        parts = [f"--spec {spec_name}"] if spec_name != "seed" else []
+        parts += _options("--spec-option", self.spec, PRESETS[spec_name], skip=("name", "description", "batch"))
+        if self.adapter is not None:
+            adapter_name = self.adapter.name if self.adapter.name in ADAPTERS else "canonical"
+            parts += [f"--adapter {adapter_name}"] + _options("--adapter-option", self.adapter, ADAPTERS[adapter_name], skip=("name",))
+        if self.mode != "spec":
+            parts.append(f"--mode {self.mode}")
+        return " ".join(parts)
+
+
+def _toml(value: Any) -> str | None:
+    """``value`` as a TOML literal (what :func:`parse_value` reads back), or None if it has none."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        items = [_toml(v) for v in value]
+        return None if None in items else "[" + ", ".join(items) + "]"  # type: ignore[arg-type]
+    if value is None:
+        return None
+    return json.dumps(str(value))  # strings, and activations by their name, e.g. "leaky_relu(0.1)"
+
+
+def _options(flag: str, obj: Any, base: Any, *, skip: tuple[str, ...]) -> list[str]:
+    """``flag KEY=VALUE`` for every field where ``obj`` differs from ``base``."""
+    options = []
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        literal = _toml(value)
+        if f.name not in skip and value != getattr(base, f.name) and literal is not None:
+            options.append(f"{flag} {shlex.quote(f'{f.name}={literal}')}")
+    return options
 
 
 def read_pyproject(path: str | None = None) -> dict:

@@ -62,8 +62,9 @@ def fold_failures(results: list[CaseResult]) -> list[Failure]:
     return sorted(smallest.values(), key=_order)
 
 
-def build_report(target: str, run: Run, *, seed: int, function: str = "forward_backward", output: str = "", warnings: list[str] | None = None) -> Report:
-    command = f"gradcheck check {shlex.quote(target)}" + (f" --function {function}" if function != "forward_backward" else "")
+def build_report(target: str, run: Run, *, seed: int, function: str = "forward_backward", output: str = "", warnings: list[str] | None = None, options: str = "") -> Report:
+    """Fold ``run`` into a report; ``options`` (e.g. ``--spec X --adapter Y``) join every reproduction line."""
+    command = f"gradcheck check {shlex.quote(target)}" + (f" --function {function}" if function != "forward_backward" else "") + (f" {options}" if options else "")
     return Report(target, command, seed, run, fold_failures(run.results), list(warnings or []), output)
 
 

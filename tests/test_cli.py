@@ -106,3 +106,26 @@ def test_adapter_fields_can_be_set_on_the_command_line(capsys):
     capsys.readouterr()
     assert main(["check", numpy_impl, "--adapter-option", "no_such_field=1"]) == 2
     assert "no_such_field" in capsys.readouterr().err
+
+
+def test_settings_round_trip_through_their_command_line_options():
+    import shlex
+
+    from gradcheck.cli import build_parser
+    from gradcheck.config import resolve_settings
+
+    settings = resolve_settings(spec={"preset": "cs231n-two-layer", "l2": 0.0, "hidden": "tanh"}, adapter={"name": "numpy", "layout": "row"}, mode="both", pyproject={})
+    args = build_parser().parse_args(["check", "x.py", *shlex.split(settings.cli_args())])
+    again = resolve_settings(spec={"preset": args.spec, **dict(args.spec_options)}, adapter={"name": args.adapter, **dict(args.adapter_options)}, mode=args.mode, pyproject={})
+    assert again == settings
+
+
+def test_reproduction_lines_carry_the_spec_and_adapter(capsys):
+    shapes = str(HERE / "corpus" / "shapes" / "cs231n_two_layer.py")
+    common = ["--spec", "cs231n-two-layer", "--adapter", "cs231n", "--max-examples", "0", "--json"]
+    assert main(["check", shapes, "--function", "Db2TimesN", *common]) == 1
+    reproduce = json.loads(capsys.readouterr().out)["failures"][0]["reproduce"]
+    assert "--spec cs231n-two-layer --adapter cs231n" in reproduce
+    assert main(["check", *reproduce.split()[2:], "--json"]) == 1
+    # A different but self-consistent loss passes once the spec says so.
+    assert main(["check", shapes, "--function", "HalfRegWithBiases", *common, "--spec-option", "l2_form=half", "--spec-option", "l2_biases=true"]) == 0
