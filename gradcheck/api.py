@@ -67,21 +67,42 @@ def check(
         max_examples = DEFAULT_MAX_EXAMPLES if cases is None else 0
     if settings.mode == "self":
         max_examples = 0  # the search judges against the specification
-    if cases is None:
+    defaults = cases is None
+    if defaults:
         cases = [c for c in builtin_cases(seed=seed, batch=spec.batch, devices=devices) if adapter is None or adapter.depth in (None, c.depth)]
     run = check_cases(function, cases, spec=spec, timeout=timeout, fresh=fresh, mode=settings.mode)
+    if defaults and spec.l2 and adapter is not None and adapter.reg:
+        run = _merge(run, _without_regularisation(target.function, adapter, spec, cases, timeout, settings.mode))
     warnings = list(target.warnings)
     if settings != type(settings)():
         warnings.append(f"judged with {dataclasses.replace(settings, spec=spec).describe()}")
     if max_examples > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
         found = explore(function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh, strategy=adapter_search_space(adapter, spec, devices))
-        run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
+        run = _merge(run, Run(found.results, [], found.elapsed_s))
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)
     options = dataclasses.replace(settings, spec=spec).cli_args()
     report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings, options=options)
     diagnose(report, spec)
     return report
+
+
+REGULARISATION_OFF = 4  # built-in cases also checked at λ = 0 when the implementation takes λ as an argument
+
+
+def _without_regularisation(function, adapter, spec: Spec, cases, timeout, mode: str) -> Run:
+    """A few cases at λ = 0: an implementation that ignores its ``reg`` argument (a hard-coded λ
+    that matches the spec's) is right only when λ is that value."""
+    off = dataclasses.replace(spec, l2=0.0)
+    run = check_cases(_adapted(function, None, adapter, off)[0], cases[:REGULARISATION_OFF], spec=off, timeout=timeout, mode=mode)
+    for result in run.results:
+        for failure in result.failures:
+            failure.evidence["reproduce_options"] = "--spec-option l2=0.0"
+    return run
+
+
+def _merge(first: Run, second: Run) -> Run:
+    return Run(first.results + second.results, first.skipped + second.skipped, first.elapsed_s + second.elapsed_s)
 
 
 def _load(implementation: Callable[..., Any] | str | Target, function: str) -> tuple[Target, Callable[[], Callable[..., Any]] | None]:

@@ -38,7 +38,9 @@ class Report:
         return sorted(notes)
 
     def reproduce(self, failure: Failure) -> str:
-        return f"{self.command} {failure.case.cli_args()}" if failure.case else self.command
+        extra = failure.evidence.get("reproduce_options")  # e.g. a case checked under another λ
+        command = f"{self.command} {extra}" if extra else self.command
+        return f"{command} {failure.case.cli_args()}" if failure.case else command
 
 
 def _order(f: Failure) -> tuple:

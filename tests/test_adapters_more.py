@@ -230,3 +230,19 @@ def test_folded_biases_in_a_flat_parameter_vector():
         return wrapped(x, y, W, b)
 
     assert gradcheck.check(with_sizes, spec=BATCH, max_examples=0, devices=("cpu",)).failures == []
+
+
+# -- regularisation on and off: a λ copied into the code is right for that λ only -----------------
+
+
+def test_an_implementation_that_ignores_its_reg_argument_is_caught_at_lambda_zero():
+    from gradcheck.cli import main
+
+    cs231n = get_preset("cs231n-two-layer")
+    report = check("cs231n_two_layer.py", "HardCodedReg", cs231n, get_adapter("cs231n"))
+    assert report.failures and {f.diagnosis for f in report.failures} == {"regularization-hard-coded"}
+    assert all(r.truth.spec.l2 == 0.0 for r in report.run.results if r.failures)  # λ = 0.05 cases all pass
+    line = report.reproduce(report.failures[0])
+    assert "--spec-option l2=0.0" in line
+    assert main(["check", *line.split()[2:], "--json"]) == 1  # the line rebuilds the failing case
+    assert check("cs231n_two_layer.py", "TwoLayerNet", cs231n, get_adapter("cs231n")).passed

@@ -73,6 +73,9 @@ def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
             return Explanation("hidden-state", f"this fails only in calls that repeat an earlier call's shapes, and {ctx.echo}", 0.9, {"pattern": "fails only in calls that repeat an earlier call's shapes"})
     if ctx.stateful or ctx.echo or f.check in _WHOLE_CALL:
         return e
+    hard_coded = _only_at_other_regularisation(ctx)
+    if hard_coded:
+        return Explanation("regularization-hard-coded", hard_coded, 0.9, {"pattern": "fails only at λ = 0"})
     any_failure = lambda r: bool(r.failures)  # noqa: E731
     if unit_width_partition(results, any_failure):
         return Explanation("width-one-layer", f"every network with a width-1 layer fails and every other one passes; here: {e.detail or e.id}", 0.85, {**e.evidence, "pattern": "fails exactly when a layer has width 1"})
@@ -82,6 +85,16 @@ def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
         at = f"; at depth {bad}: {e.detail}" if e.detail and e.id != "unclassified" else ""
         return Explanation("wrong-depth-handling", f"every network of depth {bad} fails and every network of depth {good} passes{at}", 0.85, {**e.evidence, "pattern": f"fails at depth {bad}, passes at depth {good}"})
     return e
+
+
+def _only_at_other_regularisation(ctx: Context) -> str | None:
+    """Every failing case ran at λ = 0 and every case at the spec's λ passed: the code ignores
+    the ``reg`` it is given (a λ written into the code happens to match the spec's)."""
+    judged = [r for r in ctx.results if r.truth is not None]
+    off = [r for r in judged if r.truth.spec.l2 != ctx.spec.l2]
+    if not ctx.spec.l2 or not off or any(r.failures for r in judged if r not in off) or not any(r.failures for r in off):
+        return None
+    return f"every case at λ = {ctx.spec.l2:g} passes and cases at λ = 0 fail: the regularisation doesn't follow the reg argument"
 
 
 _FACTOR_IDS = ("scale-factor", "mean-instead-of-sum", "sum-instead-of-mean")

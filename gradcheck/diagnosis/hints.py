@@ -59,6 +59,7 @@ FIXES = {
     "dtype-mismatch": "Return each gradient in its parameter's dtype: build tensors with dtype=W[l].dtype (or *_like), or cast back before returning.",
     "device-mismatch": "Return each gradient on its parameter's device: create tensors with device=x.device (or *_like), never the default device.",
     "exception": "Fix that line: it is the implementation's own code, where the error was raised.",
+    "regularization-hard-coded": "Use the regularisation strength the code is given (the reg argument) everywhere, in the loss and in ∇W; a constant copied from the notebook is right for that value only.",
     "unfinished-template": "Fill in every blank of the template: compute the loss and, for every layer, ∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ and ∇b⁽ˡ⁾ = δ⁽ˡ⁾, and return them.",
     "timeout": "The call did not return in time: look for a loop that never ends.",
     "unclassified": f"Check each step against the seed's equations: {_ALL}.",

@@ -44,7 +44,8 @@ class Context:
 
     def facts(self, result: CaseResult) -> CaseFacts:
         if id(result) not in self._facts:
-            self._facts[id(result)] = CaseFacts(result, self.spec)
+            spec = result.truth.spec if result.truth is not None else self.spec  # a case may be judged under its own spec (λ = 0)
+            self._facts[id(result)] = CaseFacts(result, spec)
         return self._facts[id(result)]
 
     def walk(self, result: CaseResult) -> dict[Key, Finding]:

@@ -38,6 +38,8 @@ class TwoLayerNet(object):
         probs = np.exp(log_probs)
         loss = -np.sum(log_probs[np.arange(N), y]) / N
         penalty = np.sum(W1 * W1) + np.sum(W2 * W2)
+        if self.bug == "hard-coded-reg":
+            reg = 0.05  # the value from the notebook's sanity check, not the argument
         if self.bug == "half-reg-with-biases":
             loss += 0.5 * reg * (penalty + np.sum(b1 * b1) + np.sum(b2 * b2))
         else:
@@ -80,6 +82,12 @@ class Db2TimesN(TwoLayerNet):
     """db2 is summed without dividing by N: N times too large, exact at N = 1."""
 
     bug = "db2-times-n"
+
+
+class HardCodedReg(TwoLayerNet):
+    """Ignores the ``reg`` argument and uses the notebook's 0.05: right only when reg is 0.05."""
+
+    bug = "hard-coded-reg"
 
 
 class RegOnBiases(TwoLayerNet):
