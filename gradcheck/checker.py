@@ -178,7 +178,7 @@ def compute_truth(spec: Spec, case: Case) -> Truth:
     if any(len(key) == 2 for key in notes):
         fd = finite_difference_oracle(spec, case)
         notes = _fd_disagreements(ad, fd)
-    ref = reference_oracle(case) if spec == SEED else None
+    ref = reference_oracle(case, spec)
     dtype = parse_dtype(case.spec.dtype)
     slack = _round_off_slack(spec, case, ad, dtype)
     if ref is not None:

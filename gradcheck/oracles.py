@@ -7,7 +7,8 @@
   noise estimate. It exploits the layers: perturbing any entry of W⁽ˡ⁾ or b⁽ˡ⁾ changes z⁽ˡ⁾ by a
   known column, so all perturbations of one layer travel as extra activation columns through the
   layers above it (one matrix product per layer, not one forward pass per parameter).
-* :func:`reference_oracle`: the hand-written backprop in ``reference_impl`` (seed spec only).
+* :func:`reference_oracle`: the hand-written backprop in ``reference_impl`` (``reference_impl.general``
+  for specifications beyond the seed).
 
 The three never share code paths for the derivative, so when two agree and the implementation
 differs, the implementation is wrong; when the oracles themselves disagree, the harness says so
@@ -22,9 +23,10 @@ import torch
 from torch import Tensor
 
 import reference_impl
+import reference_impl.general
 
 from .cases import Case
-from .spec import Activation, Spec
+from .spec import SEED, Activation, Spec
 
 __all__ = ["Gradients", "autograd_oracle", "finite_difference_oracle", "reference_oracle", "FD_STEP"]
 
@@ -90,10 +92,19 @@ def autograd_oracle(spec: Spec, case: Case) -> Gradients:
     )
 
 
-def reference_oracle(case: Case) -> Gradients:
-    """``reference_impl.forward_backward`` in float64: the seed's equations, written by hand."""
+def reference_oracle(case: Case, spec: Spec | None = None) -> Gradients:
+    """The hand-written backprop of ``reference_impl`` in float64: the seed's equations for the
+    seed's contract, ``reference_impl.general`` with the spec's settings for any other."""
     c = case.as_float64_cpu()
-    loss, W_grads, b_grads = reference_impl.forward_backward(c.x, c.y, c.W, c.b)
+    if spec is None or spec == SEED:
+        loss, W_grads, b_grads = reference_impl.forward_backward(c.x, c.y, c.W, c.b)
+    else:
+        loss, W_grads, b_grads = reference_impl.general.forward_backward(
+            c.x, c.y, c.W, c.b,
+            hidden=spec.hidden.name, output=spec.output.name, hidden_slope=spec.hidden.slope, output_slope=spec.output.slope,
+            criterion=spec.criterion, batch_reduction=spec.batch_reduction, output_reduction=spec.output_reduction,
+            l2=spec.l2, l2_form=spec.l2_form, l2_biases=spec.l2_biases, l2_batch_mean=spec.l2_batch_mean,
+        )
     return Gradients(loss=loss, W=list(W_grads), b=list(b_grads))
 
 
