@@ -49,9 +49,15 @@ def main(argv: list[str] | None = None) -> None:
         batch = grade_batch(folder, out, rubric, limits=limits_for(rubric), jobs=args.jobs, stream=sys.stderr)
         wall = time.perf_counter() - started
         scores = [row["score"] for row in batch.rows.values()]
-    print(f"graded {len(batch.graded)} submissions ({len(batch.errors)} internal errors) with --jobs {args.jobs} in {wall:.1f} s")
-    print(f"  {len(batch.graded) / wall * 60:.1f} submissions per minute; {wall / max(len(batch.graded), 1):.2f} s per submission (wall)")
-    print(f"  scores: min {min(scores):g}, median {statistics.median(scores):g}, max {max(scores):g} of {rubric.max_score:g}")
+    print(
+        f"graded {len(batch.graded)} submissions ({len(batch.errors)} internal errors) with --jobs {args.jobs} in {wall:.1f} s"
+    )
+    print(
+        f"  {len(batch.graded) / wall * 60:.1f} submissions per minute; {wall / max(len(batch.graded), 1):.2f} s per submission (wall)"
+    )
+    print(
+        f"  scores: min {min(scores):g}, median {statistics.median(scores):g}, max {max(scores):g} of {rubric.max_score:g}"
+    )
     print(f"  hypothesis examples per submission: {rubric.max_examples}; call timeout {rubric.timeout:g} s")
     for line in batch.isolation.describe() if batch.isolation else []:
         print(f"  sandbox: {line}")

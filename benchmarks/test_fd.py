@@ -48,5 +48,7 @@ def test_torch_gradcheck_slow_mode(benchmark, record_time, device):
     def loss(*ps):
         return SEED.loss(case.x, case.y, list(ps[:depth]), list(ps[depth:]))
 
-    assert benchmark.pedantic(torch.autograd.gradcheck, args=(loss, params), kwargs={"fast_mode": False}, rounds=3, iterations=1)
+    assert benchmark.pedantic(
+        torch.autograd.gradcheck, args=(loss, params), kwargs={"fast_mode": False}, rounds=3, iterations=1
+    )
     record_time(f"fd-{device}", "torch.autograd.gradcheck (slow mode)", benchmark)

@@ -25,8 +25,9 @@ import dataclasses
 import itertools
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -34,7 +35,7 @@ from torch import Tensor
 from .sandbox.calling import perform
 from .spec import SEED, Spec
 
-__all__ = ["Adapter", "ADAPTERS", "wrap", "get_adapter"]
+__all__ = ["ADAPTERS", "Adapter", "get_adapter", "wrap"]
 
 _ARGS = ("x", "y", "W", "b", "params", "theta")
 _RETURNS = ("loss", "W", "b", "grads", "theta")
@@ -134,7 +135,9 @@ class Adapter:
     sign: int = 1
     backward: str | None = None
     backward_args: tuple[str, ...] = ()
-    compose: tuple[str, ...] = ()  # per-layer pieces: (linear class, hidden activation class, output activation class or "")
+    compose: tuple[
+        str, ...
+    ] = ()  # per-layer pieces: (linear class, hidden activation class, output activation class or "")
     params_from: str = "args"  # or "globals": parameters written into fn.__globals__ under keys
     data: tuple[str, ...] = ()  # with params_from="globals": the global names that receive x and y
 
@@ -158,22 +161,30 @@ class Adapter:
         if "W" in self.returns and "b" not in self.returns and "grads" not in self.returns and not self.bias_free:
             raise ValueError("adapter returns: W without b (or grads) gives no bias gradients")
         if self.instance and (not self.method or len(self.attributes) not in (1, 2)):
-            raise ValueError("an adapter with instance= needs method= and attributes= (one name for a params dict, two for W and b lists)")
+            raise ValueError(
+                "an adapter with instance= needs method= and attributes= (one name for a params dict, two for W and b lists)"
+            )
         if self.grads_from == "attributes" and not self.instance:
             raise ValueError("grads_from='attributes' reads the gradients from an object: it needs instance=")
         if self.grads_from == "globals" and not self.grad_keys:
             raise ValueError("grads_from='globals' needs grad_keys=, the gradients' global names (e.g. dW{n}, db{n})")
         if self.uses_globals and (self.instance or self.compose or self.backward):
-            raise ValueError("notebook globals (params_from/grads_from='globals') work with a plain function: not with instance=, compose= or backward=")
+            raise ValueError(
+                "notebook globals (params_from/grads_from='globals') work with a plain function: not with instance=, compose= or backward="
+            )
         if self.data and (self.params_from != "globals" or len(self.data) != 2):
             raise ValueError("data= names the two globals that receive x and y, with params_from='globals'")
         if self.grads_from == "step" and not self.lr > 0:
             raise ValueError("grads_from='step' needs the step's learning rate lr > 0")
         bad = [v for v in self.backward_args if v not in (*_ARGS, "forward") and not re.fullmatch(r"forward\[\d+\]", v)]
         if self.compose and (len(self.compose) != 3 or not self.compose[0]):
-            raise ValueError("compose= names three classes: the linear layer, the hidden activation, the output activation (\"\" for none)")
+            raise ValueError(
+                'compose= names three classes: the linear layer, the hidden activation, the output activation ("" for none)'
+            )
         if bad or bool(self.backward) != bool(self.backward_args):
-            raise ValueError("backward= names the second function and backward_args= its arguments, from x, y, W, b, params, theta, forward, forward[i]")
+            raise ValueError(
+                "backward= names the second function and backward_args= its arguments, from x, y, W, b, params, theta, forward, forward[i]"
+            )
 
     @property
     def bias_free(self) -> bool:
@@ -195,13 +206,40 @@ ADAPTERS: dict[str, Adapter] = {
     for a in (
         Adapter(),
         # CS231n TwoLayerNet: net.params = {W1, b1, ...}; net.loss(X, y, reg=...) -> (loss, grads)
-        Adapter("cs231n", layout="row", weights="in_out", bias="vector", targets="index", numpy=True, args=("x", "y"),
-                reg="reg", instance="bare", attributes=("params",), method="loss", returns=("loss", "grads"), depth=2),
+        Adapter(
+            "cs231n",
+            layout="row",
+            weights="in_out",
+            bias="vector",
+            targets="index",
+            numpy=True,
+            args=("x", "y"),
+            reg="reg",
+            instance="bare",
+            attributes=("params",),
+            method="loss",
+            returns=("loss", "grads"),
+            depth=2,
+        ),
         # Nielsen network.py: Network(sizes); .weights/.biases lists; .backprop(x, y) -> (nabla_b, nabla_w)
-        Adapter("nielsen", numpy=True, args=("x", "y"), instance="sizes", attributes=("weights", "biases"),
-                method="backprop", per_example=True, returns=("b", "W")),
+        Adapter(
+            "nielsen",
+            numpy=True,
+            args=("x", "y"),
+            instance="sizes",
+            attributes=("weights", "biases"),
+            method="backprop",
+            per_example=True,
+            returns=("b", "W"),
+        ),
         # deeplearning.ai style in one function: f(X, Y, parameters) -> (cost, grads keyed dW1, db1, ...)
-        Adapter("deeplearning-ai", numpy=True, args=("x", "y", "params"), returns=("loss", "grads"), grad_keys=("dW{n}", "db{n}")),
+        Adapter(
+            "deeplearning-ai",
+            numpy=True,
+            args=("x", "y", "params"),
+            returns=("loss", "grads"),
+            grad_keys=("dW{n}", "db{n}"),
+        ),
         # a numpy forward_backward in the canonical layout
         Adapter("numpy", numpy=True),
         # row-major torch: f(X [B, in], Y [B, out], W [in, out] list, b [out] list) -> (loss, W_grads, b_grads)
@@ -268,7 +306,14 @@ def _bind(a: Adapter, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Ten
             params[_key(a.keys[1], layer)] = bs[layer]
     pieces = [t.reshape(-1) for pair in itertools.zip_longest(Ws, bs) for t in pair if t is not None]
     theta = (__import__("numpy").concatenate(pieces) if a.numpy else torch.cat(pieces)) if pieces else None
-    return {"x": _out(a, x.T if a.layout == "row" else x), "y": _out(a, _targets_in(a, y)), "W": Ws, "b": bs, "params": params, "theta": theta}
+    return {
+        "x": _out(a, x.T if a.layout == "row" else x),
+        "y": _out(a, _targets_in(a, y)),
+        "W": Ws,
+        "b": bs,
+        "params": params,
+        "theta": theta,
+    }
 
 
 def _call(a: Adapter, fn: Callable[..., Any], bound: dict[str, Any], widths: list[int], l2: float) -> Any:
@@ -285,14 +330,19 @@ def _call(a: Adapter, fn: Callable[..., Any], bound: dict[str, Any], widths: lis
     elif a.grads_from == "step" and a.instance:
         call["collect"] = list(a.attributes)
     if a.backward:
-        call["then"] = {"function": a.backward, "args": [_result_marker(name) if name.startswith("forward") else bound[name] for name in a.backward_args]}
+        call["then"] = {
+            "function": a.backward,
+            "args": [_result_marker(name) if name.startswith("forward") else bound[name] for name in a.backward_args],
+        }
     remote = getattr(fn, "perform_call", None)
     if a.uses_globals:
         return _perform_in_globals(a, fn, call, bound, len(widths) - 1, in_process=not callable(remote))
     return remote(**call) if callable(remote) and not isinstance(fn, type) else perform(fn, **call)
 
 
-def _perform_in_globals(a: Adapter, fn: Callable[..., Any], call: dict, bound: dict[str, Any], depth: int, in_process: bool) -> Any:
+def _perform_in_globals(
+    a: Adapter, fn: Callable[..., Any], call: dict, bound: dict[str, Any], depth: int, in_process: bool
+) -> Any:
     """The call with the parameters (and ``data``) written into ``fn.__globals__``; returns
     the result, or ``(result, {name: value})`` for the names read back: the gradients (``grads_from="globals"``)
     or the updated parameters (``"step"``). Gradient names are cleared first, so a stale value
@@ -304,7 +354,11 @@ def _perform_in_globals(a: Adapter, fn: Callable[..., Any], call: dict, bound: d
     writes = dict(bound["params"]) if a.params_from == "globals" else {}
     writes.update(zip(a.data, (bound["x"], bound["y"])))
     keys = a.grad_keys if a.grads_from == "globals" else a.keys
-    reads = [_key(k, l) for l in range(depth) for k in (keys if not a.bias_free else keys[:1])] if a.grads_from in ("globals", "step") else []
+    reads = (
+        [_key(k, l) for l in range(depth) for k in (keys if not a.bias_free else keys[:1])]
+        if a.grads_from in ("globals", "step")
+        else []
+    )
     touched = {*writes, *reads}
     saved = {name: namespace[name] for name in touched if name in namespace}
     try:
@@ -389,17 +443,23 @@ def _gradients(a: Adapter, value: Any, W: Sequence[Tensor], b: Sequence[Tensor])
 def _named_grads(a: Adapter, get: Callable[[str], Any], depth: int) -> tuple[list, list]:
     """Gradients looked up by name (``grad_keys``, default ``keys``): in a dict, or attributes."""
     keys = a.grad_keys or a.keys
-    return [get(_key(keys[0], l)) for l in range(depth)], ([] if a.bias_free else [get(_key(keys[1], l)) for l in range(depth)])
+    return [get(_key(keys[0], l)) for l in range(depth)], (
+        [] if a.bias_free else [get(_key(keys[1], l)) for l in range(depth)]
+    )
 
 
-def _canonical(a: Adapter, loss: Any, W_grads: Sequence, b_grads: Sequence, W: Sequence[Tensor], b: Sequence[Tensor]) -> tuple[Any, list, list]:
+def _canonical(
+    a: Adapter, loss: Any, W_grads: Sequence, b_grads: Sequence, W: Sequence[Tensor], b: Sequence[Tensor]
+) -> tuple[Any, list, list]:
     """Gradients in the implementation's layout -> the canonical one (extra items kept)."""
-    W_grads = [_weight_back(a, g, w) for g, w in zip(W_grads, W)] + list(W_grads[len(W):])
-    b_grads = [_bias_back(a, g, v) for g, v in zip(b_grads, b)] + list(b_grads[len(b):])
+    W_grads = [_weight_back(a, g, w) for g, w in zip(W_grads, W)] + list(W_grads[len(W) :])
+    b_grads = [_bias_back(a, g, v) for g, v in zip(b_grads, b)] + list(b_grads[len(b) :])
     return (_back(W[0], loss) if a.numpy else loss), W_grads, b_grads
 
 
-def _stepped(a: Adapter, found: dict | None, bound: dict[str, Any], before: dict[str, Any], depth: int) -> tuple[list, list] | None:
+def _stepped(
+    a: Adapter, found: dict | None, bound: dict[str, Any], before: dict[str, Any], depth: int
+) -> tuple[list, list] | None:
     """Gradients from one plain SGD step, ``θ ← θ − sign·lr·g``: ``g = sign·(θ_before − θ_after)/lr``,
     in the implementation's layout. The parameters after the step are the object's attributes
     (``found``) or the bound arguments, updated in place."""
@@ -431,7 +491,9 @@ def _stepped(a: Adapter, found: dict | None, bound: dict[str, Any], before: dict
     return [grad(o, n) for o, n in zip(before["W"], new_W)], [grad(o, n) for o, n in zip(before["b"], new_b)]
 
 
-def _unfold(a: Adapter, W_grads: list, b_grads: list, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor], spec: Spec) -> tuple[list, list]:
+def _unfold(
+    a: Adapter, W_grads: list, b_grads: list, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor], spec: Spec
+) -> tuple[list, list]:
     """Folded biases split off W's extra column; with ``bias="none"`` the spec's own bias
     gradients stand in (the network has no biases, so they are not the implementation's to get
     wrong: cases draw b = 0 when ``spec.biases`` is False)."""
@@ -449,12 +511,15 @@ def _unfold(a: Adapter, W_grads: list, b_grads: list, x: Tensor, y: Tensor, W: S
         else:  # the wrong shape: both checks report it
             W_out.append(g)
             b_out.append(g)
-    return W_out + list(W_grads[len(W):]), b_out
+    return W_out + list(W_grads[len(W) :]), b_out
 
 
 def _unflatten(a: Adapter, theta: Any, W: Sequence[Tensor], b: Sequence[Tensor]) -> tuple[list, list] | None:
     flat = _back(W[0], theta) if a.numpy else theta
-    shapes = [(tuple(_weight_in(a, _fold(a, w, v)).shape), None if a.bias_free else tuple(_bias_in(a, v).shape)) for w, v in zip(W, b)]
+    shapes = [
+        (tuple(_weight_in(a, _fold(a, w, v)).shape), None if a.bias_free else tuple(_bias_in(a, v).shape))
+        for w, v in zip(W, b)
+    ]
     sizes = [math.prod(ws) + (math.prod(bs) if bs else 0) for ws, bs in shapes]
     if not isinstance(flat, Tensor) or flat.dim() != 1 or flat.numel() != sum(sizes):
         return None

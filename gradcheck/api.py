@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
 from .cases import CaseSpec, builtin_cases
 from .checker import DEFAULT_TIMEOUT, Run, check_cases
-from .diagnosis import diagnose
 from .defaults import DEFAULT_MAX_EXAMPLES
+from .diagnosis import diagnose
 from .explore import explore
 from .loading import Target, load_target
 from .report import Report, build_report
 from .spec import SEED, Spec
 
-__all__ = ["check", "available_devices", "adapter_search_space"]
+__all__ = ["adapter_search_space", "available_devices", "check"]
 
 
 def available_devices() -> tuple[str, ...]:
@@ -35,7 +36,7 @@ def check(
     cases: Sequence[CaseSpec] | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     max_examples: int | None = None,
-    adapter: "Adapter | str | None" = None,
+    adapter: Adapter | str | None = None,
     mode: str = "spec",
 ) -> Report:
     """Check ``implementation`` against the specification and return the full report.
@@ -69,7 +70,11 @@ def check(
         max_examples = 0  # the search judges against the specification
     defaults = cases is None
     if defaults:
-        cases = [c for c in builtin_cases(seed=seed, batch=spec.batch, devices=devices) if adapter is None or adapter.depth in (None, c.depth)]
+        cases = [
+            c
+            for c in builtin_cases(seed=seed, batch=spec.batch, devices=devices)
+            if adapter is None or adapter.depth in (None, c.depth)
+        ]
     run = check_cases(function, cases, spec=spec, timeout=timeout, fresh=fresh, mode=settings.mode)
     if defaults and spec.l2 and adapter is not None and adapter.reg:
         run = _merge(run, _without_regularisation(target.function, adapter, spec, cases, timeout, settings.mode))
@@ -77,12 +82,23 @@ def check(
     if settings != type(settings)():
         warnings.append(f"judged with {dataclasses.replace(settings, spec=spec).describe()}")
     if max_examples > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
-        found = explore(function, spec=spec, max_examples=max_examples, seed=seed, devices=devices, timeout=timeout, fresh=fresh, strategy=adapter_search_space(adapter, spec, devices))
+        found = explore(
+            function,
+            spec=spec,
+            max_examples=max_examples,
+            seed=seed,
+            devices=devices,
+            timeout=timeout,
+            fresh=fresh,
+            strategy=adapter_search_space(adapter, spec, devices),
+        )
         run = _merge(run, Run(found.results, [], found.elapsed_s))
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)
     options = dataclasses.replace(settings, spec=spec).cli_args()
-    report = build_report(target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings, options=options)
+    report = build_report(
+        target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings, options=options
+    )
     diagnose(report, spec)
     return report
 
@@ -94,7 +110,9 @@ def _without_regularisation(function, adapter, spec: Spec, cases, timeout, mode:
     """A few cases at λ = 0: an implementation that ignores its ``reg`` argument (a hard-coded λ
     that matches the spec's) is right only when λ is that value."""
     off = dataclasses.replace(spec, l2=0.0)
-    run = check_cases(_adapted(function, None, adapter, off)[0], cases[:REGULARISATION_OFF], spec=off, timeout=timeout, mode=mode)
+    run = check_cases(
+        _adapted(function, None, adapter, off)[0], cases[:REGULARISATION_OFF], spec=off, timeout=timeout, mode=mode
+    )
     for result in run.results:
         for failure in result.failures:
             failure.evidence["reproduce_options"] = "--spec-option l2=0.0"
@@ -105,7 +123,9 @@ def _merge(first: Run, second: Run) -> Run:
     return Run(first.results + second.results, first.skipped + second.skipped, first.elapsed_s + second.elapsed_s)
 
 
-def _load(implementation: Callable[..., Any] | str | Target, function: str) -> tuple[Target, Callable[[], Callable[..., Any]] | None]:
+def _load(
+    implementation: Callable[..., Any] | str | Target, function: str
+) -> tuple[Target, Callable[[], Callable[..., Any]] | None]:
     """The target, and a way to load a fresh copy of it (for files: new module state), if any."""
     if not isinstance(implementation, (str, Target)):
         label = getattr(implementation, "__qualname__", repr(implementation))
@@ -133,4 +153,9 @@ def adapter_search_space(adapter, spec: Spec, devices: tuple[str, ...]):
     from . import strategies as gs
 
     widths = gs.architectures(min_depth=adapter.depth, max_depth=adapter.depth)
-    return gs.case_specs(widths=widths, batch=gs.batch_sizes() if spec.batch else None, device=gs.devices(names=devices), dtype=gs.dtypes())
+    return gs.case_specs(
+        widths=widths,
+        batch=gs.batch_sizes() if spec.batch else None,
+        device=gs.devices(names=devices),
+        dtype=gs.dtypes(),
+    )

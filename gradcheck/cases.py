@@ -18,7 +18,7 @@ from torch import Tensor
 if TYPE_CHECKING:
     from .spec import Spec
 
-__all__ = ["CaseSpec", "Case", "REGIMES", "make_case", "builtin_cases", "parse_dtype", "valid_targets"]
+__all__ = ["REGIMES", "Case", "CaseSpec", "builtin_cases", "make_case", "parse_dtype", "valid_targets"]
 
 # How far from zero the pre-activations sit. "saturated" puts |z| in the hundreds, where σ′
 # underflows and naive formulas overflow; "tiny" and "large" stress magnitudes.
@@ -109,11 +109,11 @@ class Case:
             named[f"b[{l}]"] = b_l
         return named
 
-    def fresh_copy(self) -> "Case":
+    def fresh_copy(self) -> Case:
         """Independent copies of every tensor, so a mutating implementation can't spoil the case."""
         return Case(self.spec, self.x.clone(), self.y.clone(), [w.clone() for w in self.W], [c.clone() for c in self.b])
 
-    def as_float64_cpu(self) -> "Case":
+    def as_float64_cpu(self) -> Case:
         """The same numbers where the oracles work: float64 on the CPU."""
 
         def up(t: Tensor) -> Tensor:
@@ -141,7 +141,7 @@ def valid_targets(loss: str, y: Tensor) -> Tensor:
     return y
 
 
-def make_case(spec: CaseSpec, loss_spec: "Spec | None" = None) -> Case:
+def make_case(spec: CaseSpec, loss_spec: Spec | None = None) -> Case:
     """Draw the case's values (standard normal, like the seed, scaled by the regime).
 
     ``loss_spec`` (a :class:`gradcheck.spec.Spec`) makes the targets valid for its loss (see

@@ -13,20 +13,21 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from .cases import Case, CaseSpec, make_case, parse_dtype
-from .defaults import DEFAULT_TIMEOUT
 from .compare import TOLERANCES, Mismatch, allowed_error, compare, describe_mismatch
+from .defaults import DEFAULT_TIMEOUT
 from .invoke import CallOutcome, call_contained
 from .oracles import Gradients, autograd_oracle, finite_difference_oracle, reference_oracle
 from .spec import SEED, Spec
 
-__all__ = ["CHECKS", "Failure", "CaseResult", "Truth", "check_case", "check_cases", "compute_truth"]
+__all__ = ["CHECKS", "CaseResult", "Failure", "Truth", "check_case", "check_cases", "compute_truth"]
 
 # Every check, in the order a case is judged. A case stops at the first of the first two that
 # fails (nothing else can be judged without a 3-tuple).
@@ -83,7 +84,9 @@ class Truth:
     fd: Gradients
     reference: Gradients | None
     slack: dict[tuple[int | None, str], float]  # (layer, param) or (None, "loss") -> round-off a correct run may show
-    disagreements: dict[tuple, str]  # (layer, param) -> why the oracles disagree there (nothing judged); (layer, param, "kink") -> entries left out
+    disagreements: dict[
+        tuple, str
+    ]  # (layer, param) -> why the oracles disagree there (nothing judged); (layer, param, "kink") -> entries left out
     spec: Spec = SEED  # the specification these truths follow
 
 
@@ -124,7 +127,9 @@ def _fd_disagreements(ad: Gradients, fd: Gradients) -> dict[tuple, str]:
                 )
             bad = compare(fd.param(layer, param), truth, allowed)
             if bad:
-                notes[(layer, param)] = f"autograd and finite differences disagree on {param}[{layer}] ({describe_mismatch(bad)})"
+                notes[(layer, param)] = (
+                    f"autograd and finite differences disagree on {param}[{layer}] ({describe_mismatch(bad)})"
+                )
     return notes
 
 
@@ -138,12 +143,18 @@ def _reference_disagreements(ad: Gradients, ref: Gradients, ref_slack: dict) -> 
     for layer in range(len(ad.W)):
         for param in PARAMS:
             truth = ad.param(layer, param)
-            if compare(ref.param(layer, param), truth, allowed_error(truth, TOLERANCES[torch.float64], ref_slack[(layer, param)])):
+            if compare(
+                ref.param(layer, param),
+                truth,
+                allowed_error(truth, TOLERANCES[torch.float64], ref_slack[(layer, param)]),
+            ):
                 notes[(layer, param)] = f"autograd and the reference implementation disagree on {param}[{layer}]"
     return notes
 
 
-def _round_off_slack(spec: Spec, case: Case, exact: Gradients, dtype: torch.dtype) -> dict[tuple[int | None, str], float]:
+def _round_off_slack(
+    spec: Spec, case: Case, exact: Gradients, dtype: torch.dtype
+) -> dict[tuple[int | None, str], float]:
     """How far a correct computation in ``dtype`` may land from the exact gradients, per tensor.
 
     Two parts: ``NOISE_MARGIN`` times the error that plain autograd in ``dtype`` actually makes
@@ -201,14 +212,23 @@ def _check_loss(result: CaseResult, loss: Any, truth: Truth, dtype: torch.dtype)
     got = _loss_value(loss)
     expected = float(truth.autograd.loss)
     if got is None:
-        result.fail("loss-value", "type", f"the loss is a {type(loss).__name__}; expected a number or a float tensor", param="loss")
+        result.fail(
+            "loss-value",
+            "type",
+            f"the loss is a {type(loss).__name__}; expected a number or a float tensor",
+            param="loss",
+        )
         return
     allowed = TOLERANCES[dtype].rtol * abs(expected) + truth.slack[(None, "loss")]
     if not abs(got - expected) <= allowed:
         result.fail(
-            "loss-value", "value",
+            "loss-value",
+            "value",
             f"loss is {got:.6g}, expected {expected:.6g} (error {abs(got - expected):.3g}, up to {allowed:.3g} allowed)",
-            param="loss", expected=expected, got=got, evidence={"ratio": got / expected if expected else math.nan},
+            param="loss",
+            expected=expected,
+            got=got,
+            evidence={"ratio": got / expected if expected else math.nan},
         )
 
 
@@ -218,44 +238,103 @@ def _gradient_lists(result: CaseResult, returned: Sequence[Any], depth: int) -> 
     usable = {}
     for param, grads in zip(PARAMS, returned[1:]):
         if not isinstance(grads, (list, tuple)):
-            result.fail("gradient-count", "type", f"{param}_grads is a {type(grads).__name__}; expected a list of {depth} tensors", param=param)
+            result.fail(
+                "gradient-count",
+                "type",
+                f"{param}_grads is a {type(grads).__name__}; expected a list of {depth} tensors",
+                param=param,
+            )
         elif len(grads) != depth:
-            result.fail("gradient-count", "count", f"{param}_grads has {len(grads)} entries; the network has {depth} layers", param=param, expected=depth, got=len(grads))
+            result.fail(
+                "gradient-count",
+                "count",
+                f"{param}_grads has {len(grads)} entries; the network has {depth} layers",
+                param=param,
+                expected=depth,
+                got=len(grads),
+            )
         else:
             usable[param] = grads
     return usable
 
 
-def _check_tensor(result: CaseResult, case: Case, truth: Truth, layer: int, param: str, grad: Any, judge: bool = True) -> None:
+def _check_tensor(
+    result: CaseResult, case: Case, truth: Truth, layer: int, param: str, grad: Any, judge: bool = True
+) -> None:
     """Type, shape, dtype, device, finiteness and (if ``judge``) values of one returned gradient."""
     where = {"layer": layer, "param": param}
     name = f"{param}_grads[{layer}]"
     target = (case.W if param == "W" else case.b)[layer]
     result.evaluated.add("gradient-types")
     if not isinstance(grad, Tensor):
-        result.fail("gradient-types", "missing" if grad is None else "type", f"{name} is {type(grad).__name__}; expected a torch.Tensor", **where, got=type(grad).__name__)
+        result.fail(
+            "gradient-types",
+            "missing" if grad is None else "type",
+            f"{name} is {type(grad).__name__}; expected a torch.Tensor",
+            **where,
+            got=type(grad).__name__,
+        )
         return
     if type(grad) is not Tensor:
-        result.fail("gradient-types", "subclass", f"{name} is a {type(grad).__name__}, a tensor subclass; expected a plain torch.Tensor", **where, got=type(grad).__name__)
+        result.fail(
+            "gradient-types",
+            "subclass",
+            f"{name} is a {type(grad).__name__}, a tensor subclass; expected a plain torch.Tensor",
+            **where,
+            got=type(grad).__name__,
+        )
         return
     result.evaluated.add("gradient-shapes")
     if grad.shape != target.shape:
-        result.fail("gradient-shapes", "shape", f"{name} has shape {list(grad.shape)}; {param}[{layer}] has shape {list(target.shape)}", **where, expected=list(target.shape), got=list(grad.shape))
+        result.fail(
+            "gradient-shapes",
+            "shape",
+            f"{name} has shape {list(grad.shape)}; {param}[{layer}] has shape {list(target.shape)}",
+            **where,
+            expected=list(target.shape),
+            got=list(grad.shape),
+        )
         return
     result.evaluated.update({"gradient-dtypes", "gradient-devices", "finite"})
     if grad.dtype != target.dtype:
-        result.fail("gradient-dtypes", "dtype", f"{name} is {grad.dtype}; {param}[{layer}] is {target.dtype}", **where, expected=str(target.dtype), got=str(grad.dtype))
+        result.fail(
+            "gradient-dtypes",
+            "dtype",
+            f"{name} is {grad.dtype}; {param}[{layer}] is {target.dtype}",
+            **where,
+            expected=str(target.dtype),
+            got=str(grad.dtype),
+        )
     if grad.device != target.device:
-        result.fail("gradient-devices", "device", f"{name} is on {grad.device}; {param}[{layer}] is on {target.device}", **where, expected=str(target.device), got=str(grad.device))
+        result.fail(
+            "gradient-devices",
+            "device",
+            f"{name} is on {grad.device}; {param}[{layer}] is on {target.device}",
+            **where,
+            expected=str(target.device),
+            got=str(grad.device),
+        )
     if not grad.is_floating_point():
-        result.fail("gradient-dtypes", "dtype", f"{name} has integer dtype {grad.dtype}", **where, expected=str(target.dtype), got=str(grad.dtype))
+        result.fail(
+            "gradient-dtypes",
+            "dtype",
+            f"{name} has integer dtype {grad.dtype}",
+            **where,
+            expected=str(target.dtype),
+            got=str(grad.dtype),
+        )
         return
     got = grad.detach().to(device="cpu", dtype=torch.float64, copy=True)  # a copy: the caller may reuse its buffers
     result.returned[(layer, param)] = got
     if not bool(torch.isfinite(got).all()):
         kind = "nan" if bool(torch.isnan(got).any()) else "inf"
         index = tuple(int(i) for i in (~torch.isfinite(got)).nonzero()[0])
-        result.fail("finite", kind, f"{name} has {int((~torch.isfinite(got)).sum())} non-finite entries, first at index {index}; the true gradient is finite", **where)
+        result.fail(
+            "finite",
+            kind,
+            f"{name} has {int((~torch.isfinite(got)).sum())} non-finite entries, first at index {index}; the true gradient is finite",
+            **where,
+        )
         return
     if (layer, param) in truth.disagreements or not judge:
         return  # inconclusive: the report lists truth.disagreements, and nobody is blamed
@@ -269,7 +348,14 @@ def _check_tensor(result: CaseResult, case: Case, truth: Truth, layer: int, para
     fd_error = float((got - truth.fd.param(layer, param)).abs().max())
     result.errors[(layer, param)] = (float((got - expected).abs().max()), fd_error)
     if mismatch:
-        result.fail("gradient-values", "value", f"{name}: {describe_mismatch(mismatch)}", **where, mismatch=mismatch, fd_max_abs_error=fd_error)
+        result.fail(
+            "gradient-values",
+            "value",
+            f"{name}: {describe_mismatch(mismatch)}",
+            **where,
+            mismatch=mismatch,
+            fd_max_abs_error=fd_error,
+        )
 
 
 def _check_mutation(result: CaseResult, case: Case, called_with: Case) -> None:
@@ -278,10 +364,19 @@ def _check_mutation(result: CaseResult, case: Case, called_with: Case) -> None:
         if after.shape != before.shape or not torch.equal(after, before):
             layer = int(name[2:-1]) if name[0] in "Wb" else None
             param = name[0] if name[0] in "Wb" else None
-            result.fail("input-mutation", "mutation", f"the call modified its input {name}", layer=layer, param=param, evidence={"tensor": name})
+            result.fail(
+                "input-mutation",
+                "mutation",
+                f"the call modified its input {name}",
+                layer=layer,
+                param=param,
+                evidence={"tensor": name},
+            )
 
 
-def check_case(fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: float | None = DEFAULT_TIMEOUT, mode: str = "spec") -> tuple[CaseResult, CallOutcome]:
+def check_case(
+    fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: float | None = DEFAULT_TIMEOUT, mode: str = "spec"
+) -> tuple[CaseResult, CallOutcome]:
     """Call ``fn`` once on a fresh copy of ``case`` and run every per-case check.
 
     ``mode`` says who judges the loss and gradient values (:mod:`gradcheck.selfconsistency`):
@@ -294,12 +389,23 @@ def check_case(fn: Callable[..., Any], case: Case, truth: Truth, *, timeout: flo
     result.output = outcome.output
     result.evaluated.add("call")
     if not outcome.ok:
-        result.fail("call", "timeout" if outcome.timed_out else "exception", outcome.describe_error(), evidence={"where": outcome.where})
+        result.fail(
+            "call",
+            "timeout" if outcome.timed_out else "exception",
+            outcome.describe_error(),
+            evidence={"where": outcome.where},
+        )
         return result, outcome
     result.evaluated.add("returns")
     value = outcome.value
     if not isinstance(value, (tuple, list)) or len(value) != 3:
-        shape = f"a {len(value)}-{type(value).__name__}" if isinstance(value, (tuple, list)) else repr(value) if value is None else f"a {type(value).__name__}"
+        shape = (
+            f"a {len(value)}-{type(value).__name__}"
+            if isinstance(value, (tuple, list))
+            else repr(value)
+            if value is None
+            else f"a {type(value).__name__}"
+        )
         result.fail("returns", "type", f"returned {shape}; expected a 3-tuple (loss, W_grads, b_grads)")
         return result, outcome
     dtype = parse_dtype(case.spec.dtype)
@@ -334,7 +440,15 @@ def _check_hidden_state(first: CaseResult, again: CaseResult) -> None:
         if compare(after, before, allowed_error(before, tolerance)):
             changed.append(f"{param}_grads[{layer}]")
     if changed:
-        again.failures = [Failure("hidden-state", "state", f"calling again with the same inputs changed {', '.join(changed)}: the result depends on earlier calls", case=again.case, evidence={"changed": changed})]
+        again.failures = [
+            Failure(
+                "hidden-state",
+                "state",
+                f"calling again with the same inputs changed {', '.join(changed)}: the result depends on earlier calls",
+                case=again.case,
+                evidence={"changed": changed},
+            )
+        ]
 
 
 @dataclass
@@ -346,7 +460,13 @@ class Run:
     elapsed_s: float
 
 
-def _blame_state(results: list[CaseResult], fresh: Callable[[], Callable[..., Any]], timeout: float | None, spec: Spec = SEED, mode: str = "spec") -> None:
+def _blame_state(
+    results: list[CaseResult],
+    fresh: Callable[[], Callable[..., Any]],
+    timeout: float | None,
+    spec: Spec = SEED,
+    mode: str = "spec",
+) -> None:
     """Re-run each failing case (after the first call) on a freshly loaded implementation.
 
     If a case fails in sequence but passes as the first call of a fresh copy, its failures were
@@ -360,7 +480,9 @@ def _blame_state(results: list[CaseResult], fresh: Callable[[], Callable[..., An
         if not again.failures:
             first = min(result.failures, key=lambda f: CHECKS.index(f.check))
             message = f"fails after other calls but passes as the first call of a fresh copy: the result depends on earlier calls (in sequence: {first.message})"
-            result.failures = [Failure("hidden-state", "state", message, case=result.case, evidence={"in_sequence": first.message})]
+            result.failures = [
+                Failure("hidden-state", "state", message, case=result.case, evidence={"in_sequence": first.message})
+            ]
 
 
 def check_cases(

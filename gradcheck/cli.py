@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .defaults import DEFAULT_MAX_EXAMPLES
 
@@ -26,7 +26,9 @@ def _widths(text: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(w) for w in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--widths {text!r} is not a comma-separated list of integers, e.g. 7,5,3,1") from None
+        raise argparse.ArgumentTypeError(
+            f"--widths {text!r} is not a comma-separated list of integers, e.g. 7,5,3,1"
+        ) from None
     if len(widths) < 2 or min(widths) < 1:
         raise argparse.ArgumentTypeError(f"--widths {text!r} needs at least two widths, each at least 1")
     return widths
@@ -68,33 +70,100 @@ def positive(text: str) -> float:
 
 
 def add_check_command(commands) -> None:
-    check = commands.add_parser("check", help="check one implementation", description="Check one implementation of forward_backward(x, y, W, b).")
+    check = commands.add_parser(
+        "check",
+        help="check one implementation",
+        description="Check one implementation of forward_backward(x, y, W, b).",
+    )
     check.set_defaults(run=run_check)
     check.add_argument("target", help="a .py file, a .ipynb notebook, or package.module:attr")
-    check.add_argument("--function", default="forward_backward", help="the function to check in a file or module (default: forward_backward)")
-    check.add_argument("--batch", action="store_true", help="also check batches (x is [n_0, B], bias gradients summed over B)")
+    check.add_argument(
+        "--function",
+        default="forward_backward",
+        help="the function to check in a file or module (default: forward_backward)",
+    )
+    check.add_argument(
+        "--batch", action="store_true", help="also check batches (x is [n_0, B], bias gradients summed over B)"
+    )
     check.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     check.add_argument("--seed", type=int, default=0, help="seed for the cases' values and the search (default: 0)")
-    check.add_argument("--max-examples", type=whole_number(0), default=DEFAULT_MAX_EXAMPLES, metavar="N", help=f"cases hypothesis tries after the built-in ones, shrinking any failure (default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only; ignored with --widths)")
-    check.add_argument("--device", action="append", dest="devices", metavar="D", help="device to check on, repeatable (default: cpu, and cuda where available)")
-    check.add_argument("--timeout", type=positive, default=10.0, help="seconds one call may take before it counts as a hang (default: 10)")
-    check.add_argument("--show-output", action="store_true", help="print what the implementation printed (never with --json)")
-    contract = check.add_argument_group("contract", "what the implementation computes and how it is called (default: [tool.gradcheck] in ./pyproject.toml, else the seed's)")
-    contract.add_argument("--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (see gradcheck.presets)")
-    contract.add_argument("--spec-option", action="append", type=_key_value, default=[], dest="spec_options", metavar="KEY=VALUE", help="set one field of the specification, repeatable, e.g. l2=0 or hidden=tanh (values as in [tool.gradcheck.spec]; see gradcheck.spec.Spec)")
-    contract.add_argument("--adapter", metavar="NAME", help="call an implementation in another layout, e.g. cs231n, nielsen, numpy (see gradcheck.adapters)")
-    contract.add_argument("--adapter-option", action="append", type=_key_value, default=[], dest="adapter_options", metavar="KEY=VALUE", help="set one field of the adapter, repeatable, e.g. layout=row or 'returns=[\"loss\", \"grads\"]' (values as in [tool.gradcheck.adapter]; see gradcheck.adapters.Adapter)")
-    contract.add_argument("--mode", choices=["spec", "self", "both"], help="judge values against the spec, the implementation's own loss, or both (default: spec)")
+    check.add_argument(
+        "--max-examples",
+        type=whole_number(0),
+        default=DEFAULT_MAX_EXAMPLES,
+        metavar="N",
+        help=f"cases hypothesis tries after the built-in ones, shrinking any failure (default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only; ignored with --widths)",
+    )
+    check.add_argument(
+        "--device",
+        action="append",
+        dest="devices",
+        metavar="D",
+        help="device to check on, repeatable (default: cpu, and cuda where available)",
+    )
+    check.add_argument(
+        "--timeout",
+        type=positive,
+        default=10.0,
+        help="seconds one call may take before it counts as a hang (default: 10)",
+    )
+    check.add_argument(
+        "--show-output", action="store_true", help="print what the implementation printed (never with --json)"
+    )
+    contract = check.add_argument_group(
+        "contract",
+        "what the implementation computes and how it is called (default: [tool.gradcheck] in ./pyproject.toml, else the seed's)",
+    )
+    contract.add_argument(
+        "--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (see gradcheck.presets)"
+    )
+    contract.add_argument(
+        "--spec-option",
+        action="append",
+        type=_key_value,
+        default=[],
+        dest="spec_options",
+        metavar="KEY=VALUE",
+        help="set one field of the specification, repeatable, e.g. l2=0 or hidden=tanh (values as in [tool.gradcheck.spec]; see gradcheck.spec.Spec)",
+    )
+    contract.add_argument(
+        "--adapter",
+        metavar="NAME",
+        help="call an implementation in another layout, e.g. cs231n, nielsen, numpy (see gradcheck.adapters)",
+    )
+    contract.add_argument(
+        "--adapter-option",
+        action="append",
+        type=_key_value,
+        default=[],
+        dest="adapter_options",
+        metavar="KEY=VALUE",
+        help='set one field of the adapter, repeatable, e.g. layout=row or \'returns=["loss", "grads"]\' (values as in [tool.gradcheck.adapter]; see gradcheck.adapters.Adapter)',
+    )
+    contract.add_argument(
+        "--mode",
+        choices=["spec", "self", "both"],
+        help="judge values against the spec, the implementation's own loss, or both (default: spec)",
+    )
     one = check.add_argument_group("one case", "rebuild a single case (what a failure's 'reproduce' line uses)")
     one.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L, e.g. 7,5,3,1")
-    one.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="dtype of the case (default: float64)")
-    one.add_argument("--regime", default="normal", choices=["normal", "saturated", "tiny", "large"], help="value regime (default: normal)")
+    one.add_argument(
+        "--dtype", default="float64", choices=["float64", "float32"], help="dtype of the case (default: float64)"
+    )
+    one.add_argument(
+        "--regime",
+        default="normal",
+        choices=["normal", "saturated", "tiny", "large"],
+        help="value regime (default: normal)",
+    )
     one.add_argument("--batch-size", type=whole_number(1), default=1, help="B, with --batch (default: 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand registers itself: ``add_*_command(commands)`` sets ``run`` to its handler."""
-    parser = _Parser(prog="gradcheck", description="Check hand-written backpropagation against autograd and finite differences.")
+    parser = _Parser(
+        prog="gradcheck", description="Check hand-written backpropagation against autograd and finite differences."
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add_command in _COMMANDS:
         add_command(commands)
@@ -139,11 +208,27 @@ def run_check(args: argparse.Namespace) -> int:
         from .config import resolve_settings
 
         spec = {"preset": args.spec or "seed", **dict(args.spec_options)} if args.spec_options else args.spec
-        adapter = {"name": args.adapter or "canonical", **dict(args.adapter_options)} if args.adapter_options else args.adapter
+        adapter = (
+            {"name": args.adapter or "canonical", **dict(args.adapter_options)}
+            if args.adapter_options
+            else args.adapter
+        )
         settings = resolve_settings(spec=spec, adapter=adapter, mode=args.mode)
         if args.widths is None and (settings.spec.batch or settings.adapter is not None):
             cases = None  # the built-in set, as the spec (batches) and adapter (depth) want it
-        report = check(args.target, function=args.function, batch=args.batch or None, seed=args.seed, devices=devices, cases=cases, timeout=args.timeout, max_examples=max_examples, spec=settings.spec, adapter=settings.adapter, mode=settings.mode)
+        report = check(
+            args.target,
+            function=args.function,
+            batch=args.batch or None,
+            seed=args.seed,
+            devices=devices,
+            cases=cases,
+            timeout=args.timeout,
+            max_examples=max_examples,
+            spec=settings.spec,
+            adapter=settings.adapter,
+            mode=settings.mode,
+        )
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE

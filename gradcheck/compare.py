@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["Tolerance", "TOLERANCES", "Mismatch", "compare", "describe_mismatch"]
+__all__ = ["TOLERANCES", "Mismatch", "Tolerance", "compare", "describe_mismatch"]
 
 
 @dataclass(frozen=True)

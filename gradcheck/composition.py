@@ -9,7 +9,8 @@ backward), so the sandboxed grader refuses it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -56,7 +57,9 @@ def composed(a: Adapter, fn: Callable[..., Any], spec: Spec) -> Callable[..., An
         if not isinstance(a_L, Tensor):
             return a_L
         a_L = (a_L.T if a.layout == "row" else a_L).detach().double().requires_grad_()
-        loss = spec.reduce_batch(spec.column_losses(a_L, y.double())) + spec.penalty([w.double() for w in W], [v.double() for v in b], y.shape[-1])
+        loss = spec.reduce_batch(spec.column_losses(a_L, y.double())) + spec.penalty(
+            [w.double() for w in W], [v.double() for v in b], y.shape[-1]
+        )
         (upstream,) = torch.autograd.grad(loss, a_L)
         grad = to_layout(a, (upstream.T if a.layout == "row" else upstream).to(x.dtype))
         for layer in reversed(layers):

@@ -37,7 +37,7 @@ from .presets import get_preset
 from .selfconsistency import MODES
 from .spec import SEED, Spec
 
-__all__ = ["Settings", "resolve_settings", "read_pyproject"]
+__all__ = ["Settings", "read_pyproject", "resolve_settings"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ class Settings:
         parts += _options("--spec-option", self.spec, PRESETS[spec_name], skip=("name", "description", "batch"))
         if self.adapter is not None:
             adapter_name = self.adapter.name if self.adapter.name in ADAPTERS else "canonical"
-            parts += [f"--adapter {adapter_name}"] + _options("--adapter-option", self.adapter, ADAPTERS[adapter_name], skip=("name",))
+            parts += [f"--adapter {adapter_name}"] + _options(
+                "--adapter-option", self.adapter, ADAPTERS[adapter_name], skip=("name",)
+            )
         if self.mode != "spec":
             parts.append(f"--mode {self.mode}")
         return " ".join(parts)
@@ -148,7 +150,9 @@ def _adapter(value: Any) -> Adapter | None:
     raise ValueError(f"adapter {value!r} must be an adapter name or a table")
 
 
-def resolve_settings(*, spec: Any = None, adapter: Any = None, mode: str | None = None, pyproject: dict | None = None) -> Settings:
+def resolve_settings(
+    *, spec: Any = None, adapter: Any = None, mode: str | None = None, pyproject: dict | None = None
+) -> Settings:
     """Explicit values over ``pyproject`` (``[tool.gradcheck]``, read from ./pyproject.toml when
     ``None``) over defaults. Raises ``ValueError`` with one line for anything unknown."""
     section = read_pyproject() if pyproject is None else pyproject

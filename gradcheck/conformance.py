@@ -33,7 +33,7 @@ from .checker import CaseResult, Failure
 from .compare import TOLERANCES, allowed_error, compare, describe_mismatch
 from .report import Report
 
-__all__ = ["Conformance", "PROPERTIES", "TestConformance"]
+__all__ = ["PROPERTIES", "Conformance", "TestConformance"]
 
 PROPERTIES = {
     "returns": ("call", "returns", "gradient-count", "gradient-types"),
@@ -58,7 +58,9 @@ def _case_line(report: Report, failure: Failure) -> list[str]:
 
 def describe(report: Report, failure: Failure) -> str:
     """A failure as the lines a test prints: what, likely bug, smallest network, seed, reproduction."""
-    where = " ".join(str(p) for p in (f"layer {failure.layer}" if failure.layer is not None else None, failure.param) if p)
+    where = " ".join(
+        str(p) for p in (f"layer {failure.layer}" if failure.layer is not None else None, failure.param) if p
+    )
     lines = [f"{failure.check}{' ' + where if where else ''}: {failure.message}"]
     if failure.diagnosis:
         confidence = f" ({failure.confidence:.0%})" if failure.confidence is not None else ""
@@ -107,7 +109,15 @@ def fd_failures(report: Report) -> list[Failure]:
             mismatch = compare(got, fd, allowed)
             if mismatch:
                 message = f"{param}_grads[{layer}] vs finite differences: {describe_mismatch(mismatch)}"
-                found[(layer, param, result.case.device)] = Failure("finite-differences", "value", message, layer=layer, param=param, mismatch=mismatch, case=result.case)
+                found[(layer, param, result.case.device)] = Failure(
+                    "finite-differences",
+                    "value",
+                    message,
+                    layer=layer,
+                    param=param,
+                    mismatch=mismatch,
+                    case=result.case,
+                )
     diagnosed = {(f.layer, f.param): f for f in report.failures if f.check == "gradient-values" and f.diagnosis}
     for f in found.values():  # the same tensor's diagnosis against autograd explains this one too
         same = diagnosed.get((f.layer, f.param))
@@ -125,16 +135,40 @@ def device_disagreements(report: Report) -> list[Failure]:
         if twin is None:
             continue
         if result.failures and not twin.failures:
-            found.append(Failure("cpu-cuda", "device", f"fails on {result.case.device} but passes on cpu: {result.failures[0].message}", case=result.case))
+            found.append(
+                Failure(
+                    "cpu-cuda",
+                    "device",
+                    f"fails on {result.case.device} but passes on cpu: {result.failures[0].message}",
+                    case=result.case,
+                )
+            )
             continue
         for key, got in result.returned.items():
             expected = twin.returned.get(key)
             if expected is None or expected.shape != got.shape:
                 continue
-            mismatch = compare(got, expected, allowed_error(expected, TOLERANCES[parse_dtype(result.case.dtype)], result.truth.slack[key] if result.truth else 0.0))
+            mismatch = compare(
+                got,
+                expected,
+                allowed_error(
+                    expected,
+                    TOLERANCES[parse_dtype(result.case.dtype)],
+                    result.truth.slack[key] if result.truth else 0.0,
+                ),
+            )
             if mismatch:
                 layer, param = key
-                found.append(Failure("cpu-cuda", "value", f"{param}_grads[{layer}] on {result.case.device} differs from cpu: {describe_mismatch(mismatch)}", layer=layer, param=param, case=result.case))
+                found.append(
+                    Failure(
+                        "cpu-cuda",
+                        "value",
+                        f"{param}_grads[{layer}] on {result.case.device} differs from cpu: {describe_mismatch(mismatch)}",
+                        layer=layer,
+                        param=param,
+                        case=result.case,
+                    )
+                )
     return found[:5]
 
 

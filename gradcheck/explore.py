@@ -23,8 +23,9 @@ must not be started from inside another one: there, pass explicit ``cases`` to
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -36,7 +37,7 @@ from .checker import DEFAULT_TIMEOUT, CaseResult, Failure, check_cases
 from .defaults import DEFAULT_MAX_EXAMPLES  # re-exported: the search's default size
 from .spec import SEED, Spec
 
-__all__ = ["Exploration", "explore", "search_space", "DEFAULT_MAX_EXAMPLES"]
+__all__ = ["DEFAULT_MAX_EXAMPLES", "Exploration", "explore", "search_space"]
 
 
 @dataclass
@@ -70,7 +71,9 @@ class _Stop(BaseException):
         self.results = results
 
 
-def search_space(spec: Spec = SEED, *, devices: Sequence[str] = ("cpu",), half: bool = False) -> SearchStrategy[CaseSpec]:
+def search_space(
+    spec: Spec = SEED, *, devices: Sequence[str] = ("cpu",), half: bool = False
+) -> SearchStrategy[CaseSpec]:
     """The cases the search draws from: batches only if ``spec.batch``, on ``devices``."""
     return gs.case_specs(
         batch=gs.batch_sizes() if spec.batch else None,
@@ -106,7 +109,9 @@ def _failed_results(error: BaseException) -> list[CaseResult]:
     return []
 
 
-def _judge_fresh(results: list[CaseResult], fresh: Callable[[], Callable[..., Any]], spec: Spec, timeout: float | None) -> list[CaseResult]:
+def _judge_fresh(
+    results: list[CaseResult], fresh: Callable[[], Callable[..., Any]], spec: Spec, timeout: float | None
+) -> list[CaseResult]:
     """The minimal case again, as the first call of a freshly loaded copy (see the module doc)."""
     clean = check_cases(fresh(), [results[0].case], spec=spec, timeout=timeout, fresh=fresh)
     if any(r.failures for r in clean.results):
@@ -114,7 +119,15 @@ def _judge_fresh(results: list[CaseResult], fresh: Callable[[], Callable[..., An
     for result in results:
         if result.failures:
             message = f"fails after the search's earlier calls but passes as the first call of a fresh copy: the result depends on earlier calls (in sequence: {result.failures[0].message})"
-            result.failures = [Failure("hidden-state", "state", message, case=result.case, evidence={"in_sequence": result.failures[0].message})]
+            result.failures = [
+                Failure(
+                    "hidden-state",
+                    "state",
+                    message,
+                    case=result.case,
+                    evidence={"in_sequence": result.failures[0].message},
+                )
+            ]
     return results
 
 

@@ -18,8 +18,9 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -73,7 +74,9 @@ def _own_frame(tb) -> str | None:
         return None
     f = frames[-1]
     line = (f.line or linecache.getline(f.filename, f.lineno)).strip()
-    return f"{os.path.basename(f.filename)}:{f.lineno}: {line}" if line else f"{os.path.basename(f.filename)}:{f.lineno}"
+    return (
+        f"{os.path.basename(f.filename)}:{f.lineno}: {line}" if line else f"{os.path.basename(f.filename)}:{f.lineno}"
+    )
 
 
 @contextlib.contextmanager

@@ -26,7 +26,8 @@ the layer's values (its ``seed`` also draws δ).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -37,7 +38,7 @@ from .compare import TOLERANCES, allowed_error, compare, describe_mismatch
 from .invoke import call_contained
 from .spec import Activation
 
-__all__ = ["check_layer", "LAYER_CHECK"]
+__all__ = ["LAYER_CHECK", "check_layer"]
 
 LAYER_CHECK = "layer-gradient"
 _OUTPUTS = ("delta", "W", "b")  # the order backward returns them in: da_prev, dW, db
@@ -68,7 +69,9 @@ def check_layer(
     return failures
 
 
-def _check_one(backward: Callable[..., Any], act: Activation, case_spec: CaseSpec, cache: str, numpy: bool, timeout: float | None) -> list[Failure]:
+def _check_one(
+    backward: Callable[..., Any], act: Activation, case_spec: CaseSpec, cache: str, numpy: bool, timeout: float | None
+) -> list[Failure]:
     case = make_case(case_spec)
     a_prev, W, b = case.x, case.W[0], case.b[0]
     generator = torch.Generator().manual_seed(case_spec.seed)
@@ -81,7 +84,14 @@ def _check_one(backward: Callable[..., Any], act: Activation, case_spec: CaseSpe
         return [Failure(LAYER_CHECK, "exception", f"backward raised {outcome.describe_error()}", case=case_spec)]
     value = outcome.value
     if not isinstance(value, (tuple, list)) or len(value) != 3:
-        return [Failure(LAYER_CHECK, "return-shape", f"backward returned {type(value).__name__}, not (da_prev, dW, db)", case=case_spec)]
+        return [
+            Failure(
+                LAYER_CHECK,
+                "return-shape",
+                f"backward returned {type(value).__name__}, not (da_prev, dW, db)",
+                case=case_spec,
+            )
+        ]
     failures = []
     for name, got, truth in zip(_OUTPUTS, value, expected):
         failure = _judge(name, got, truth, a_prev.dtype, case_spec)
@@ -105,14 +115,30 @@ def _judge(name: str, got: Any, truth: Tensor, dtype: torch.dtype, case_spec: Ca
     try:
         got_t = torch.as_tensor(got)
     except (TypeError, ValueError, RuntimeError):
-        return Failure(LAYER_CHECK, "type", f"{_label(name)}: got {type(got).__name__}, not an array", param=name, case=case_spec)
+        return Failure(
+            LAYER_CHECK, "type", f"{_label(name)}: got {type(got).__name__}, not an array", param=name, case=case_spec
+        )
     if tuple(got_t.shape) != tuple(truth.shape):
-        return Failure(LAYER_CHECK, "shape", f"{_label(name)}: shape {list(got_t.shape)}, expected {list(truth.shape)}",
-                       param=name, expected=list(truth.shape), got=list(got_t.shape), case=case_spec)
+        return Failure(
+            LAYER_CHECK,
+            "shape",
+            f"{_label(name)}: shape {list(got_t.shape)}, expected {list(truth.shape)}",
+            param=name,
+            expected=list(truth.shape),
+            got=list(got_t.shape),
+            case=case_spec,
+        )
     mismatch = compare(got_t.double(), truth, allowed_error(truth, TOLERANCES[dtype]))
     if mismatch is None:
         return None
-    return Failure(LAYER_CHECK, "value", f"{_label(name)}: {describe_mismatch(mismatch)}", param=name, mismatch=mismatch, case=case_spec)
+    return Failure(
+        LAYER_CHECK,
+        "value",
+        f"{_label(name)}: {describe_mismatch(mismatch)}",
+        param=name,
+        mismatch=mismatch,
+        case=case_spec,
+    )
 
 
 def _label(name: str) -> str:

@@ -14,8 +14,9 @@ import inspect
 import os
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .invoke import call_contained, register_source
 
@@ -64,7 +65,9 @@ def notebook_cells(path: str) -> list[str]:
     try:
         notebook = nbformat.read(path, as_version=4)
     except Exception as exc:  # nbformat raises many kinds for a damaged file
-        raise LoadError(f"{path} is not a readable notebook: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        raise LoadError(
+            f"{path} is not a readable notebook: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
     cells = [strip_magics(c.source) for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
     return [c for c in cells if c is not None]
 
@@ -75,7 +78,9 @@ def _compile(source: str, filename: str) -> types.CodeType:
         return compile(source, filename, "exec")
     except SyntaxError as exc:
         text = (exc.text or "").strip()
-        raise LoadError(f"{os.path.basename(filename)}:{exc.lineno}: SyntaxError: {exc.msg}" + (f": {text}" if text else "")) from None
+        raise LoadError(
+            f"{os.path.basename(filename)}:{exc.lineno}: SyntaxError: {exc.msg}" + (f": {text}" if text else "")
+        ) from None
 
 
 def _run(code: types.CodeType, namespace: dict, what: str, timeout: float) -> tuple[str, str | None]:
@@ -138,4 +143,3 @@ def load_target(target: str, function: str = "forward_backward", *, timeout: flo
     if not callable(fn):
         raise LoadError(f"'{function}' in {where} is a {type(fn).__name__}, not a function")
     return Target(label=target, function_name=function, function=fn, output=output, warnings=warnings)
-

@@ -28,7 +28,7 @@ import reference_impl.general
 from .cases import Case
 from .spec import SEED, Activation, Spec
 
-__all__ = ["Gradients", "autograd_oracle", "finite_difference_oracle", "reference_oracle", "FD_STEP"]
+__all__ = ["FD_STEP", "Gradients", "autograd_oracle", "finite_difference_oracle", "reference_oracle"]
 
 # Central-difference step in float64: truncation ~h²·f‴/6 ≈ 1e-11 and round-off ~ε·|L|/h ≈ 1e-11.
 FD_STEP = 1e-5
@@ -50,7 +50,9 @@ class Gradients:
     deltas: list[Tensor] = field(default_factory=list)
     W_noise: list[Tensor] = field(default_factory=list)
     b_noise: list[Tensor] = field(default_factory=list)
-    W_kinks: list[Tensor] = field(default_factory=list)  # FD only, kinked specs only: True where a step straddles a kink
+    W_kinks: list[Tensor] = field(
+        default_factory=list
+    )  # FD only, kinked specs only: True where a step straddles a kink
     b_kinks: list[Tensor] = field(default_factory=list)
 
     def param(self, layer: int, name: str) -> Tensor:
@@ -100,10 +102,21 @@ def reference_oracle(case: Case, spec: Spec | None = None) -> Gradients:
         loss, W_grads, b_grads = reference_impl.forward_backward(c.x, c.y, c.W, c.b)
     else:
         loss, W_grads, b_grads = reference_impl.general.forward_backward(
-            c.x, c.y, c.W, c.b,
-            hidden=spec.hidden.name, output=spec.output.name, hidden_slope=spec.hidden.slope, output_slope=spec.output.slope,
-            criterion=spec.criterion, batch_reduction=spec.batch_reduction, output_reduction=spec.output_reduction,
-            l2=spec.l2, l2_form=spec.l2_form, l2_biases=spec.l2_biases, l2_batch_mean=spec.l2_batch_mean,
+            c.x,
+            c.y,
+            c.W,
+            c.b,
+            hidden=spec.hidden.name,
+            output=spec.output.name,
+            hidden_slope=spec.hidden.slope,
+            output_slope=spec.output.slope,
+            criterion=spec.criterion,
+            batch_reduction=spec.batch_reduction,
+            output_reduction=spec.output_reduction,
+            l2=spec.l2,
+            l2_form=spec.l2_form,
+            l2_biases=spec.l2_biases,
+            l2_batch_mean=spec.l2_batch_mean,
         )
     return Gradients(loss=loss, W=list(W_grads), b=list(b_grads))
 
@@ -132,7 +145,16 @@ def _crossed(before: Tensor, after: Tensor, columns: int) -> Tensor:
     return flips.any(dim=3).any(dim=1).any(dim=0)
 
 
-def _losses_after_moving(spec: Spec, acts: list[Activation], case: Case, layer: int, row: Tensor, dz: Tensor, zs: list[Tensor], kinks: Tensor | None) -> Tensor:
+def _losses_after_moving(
+    spec: Spec,
+    acts: list[Activation],
+    case: Case,
+    layer: int,
+    row: Tensor,
+    dz: Tensor,
+    zs: list[Tensor],
+    kinks: Tensor | None,
+) -> Tensor:
     """Losses ``[steps, p]`` (reduced over the batch) when entry ``row[k]`` of z⁽ˡ⁾ moves by ``dz[:, k]``.
 
     ``dz`` is ``[steps, p, B]``. One entry of a⁽ˡ⁾ moves per column, so z⁽ˡ⁺¹⁾ moves by one
@@ -142,7 +164,10 @@ def _losses_after_moving(spec: Spec, acts: list[Activation], case: Case, layer: 
     """
     steps, p, batch = dz.shape
     if layer + 1 == len(case.W):  # the output's own pre-activation moves
-        z = zs[layer].view(-1, 1, 1, batch) + torch.nn.functional.one_hot(row, zs[layer].shape[0]).T.to(dz.dtype).view(-1, 1, p, 1) * dz
+        z = (
+            zs[layer].view(-1, 1, 1, batch)
+            + torch.nn.functional.one_hot(row, zs[layer].shape[0]).T.to(dz.dtype).view(-1, 1, p, 1) * dz
+        )
     else:
         z_row = zs[layer][row]
         change = acts[layer](z_row + dz) - acts[layer](z_row)
@@ -159,7 +184,9 @@ def _losses_after_moving(spec: Spec, acts: list[Activation], case: Case, layer: 
     return spec.reduce_batch(losses.view(steps, p, batch), dim=2)
 
 
-def _central_differences(spec: Spec, case: Case, layer: int, inputs: list[Tensor], zs: list[Tensor], steps: tuple[float, ...]) -> tuple[list[Tensor], Tensor | None]:
+def _central_differences(
+    spec: Spec, case: Case, layer: int, inputs: list[Tensor], zs: list[Tensor], steps: tuple[float, ...]
+) -> tuple[list[Tensor], Tensor | None]:
     """Central differences at each of ``steps`` for every parameter of one layer, flat; and
     which of them straddle a kink (``None`` when the spec has none).
 
@@ -174,7 +201,9 @@ def _central_differences(spec: Spec, case: Case, layer: int, inputs: list[Tensor
     chunk = max(1, FD_MAX_COLUMNS // (len(signed) * batch))
     shifts = torch.tensor(signed, dtype=z.dtype).view(-1, 1, 1)
     c = spec.penalty_factor(batch)
-    theta = torch.cat([case.W[layer].reshape(-1), case.b[layer].reshape(-1) if spec.l2_biases else torch.zeros(rows, dtype=z.dtype)])
+    theta = torch.cat(
+        [case.W[layer].reshape(-1), case.b[layer].reshape(-1) if spec.l2_biases else torch.zeros(rows, dtype=z.dtype)]
+    )
     estimates: list[list[Tensor]] = [[] for _ in steps]
     kinked = []
     for first in range(0, count, chunk):
@@ -212,7 +241,9 @@ def finite_difference_oracle(spec: Spec, case: Case, step: float = FD_STEP, *, e
     result = Gradients(loss=loss, W=[], b=[])
     inputs = [c.x, *activations[:-1]]
     for layer, W_l in enumerate(c.W):
-        estimates, kinks = _central_differences(spec, c, layer, inputs, zs, (step, 2 * step) if error_bound else (step,))
+        estimates, kinks = _central_differences(
+            spec, c, layer, inputs, zs, (step, 2 * step) if error_bound else (step,)
+        )
         g_h = estimates[0]
         noise = (g_h - estimates[1]).abs() / 3 + roundoff if error_bound else torch.full_like(g_h, roundoff)
         n_weights = W_l.numel()

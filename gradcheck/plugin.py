@@ -116,7 +116,9 @@ def _suite_path() -> str:
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers, resolve the settings and, with a TARGET, add the suite to the run."""
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU; skipped, with the reason, where torch sees none")
-    config.addinivalue_line("markers", "gradcheck: a test of the gradcheck conformance suite (select with -m gradcheck)")
+    config.addinivalue_line(
+        "markers", "gradcheck: a test of the gradcheck conformance suite (select with -m gradcheck)"
+    )
     settings = config.stash[SETTINGS] = read_settings(config)
     if settings.impl is None:
         return

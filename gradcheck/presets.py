@@ -35,7 +35,7 @@ import dataclasses
 
 from .spec import SEED, Spec
 
-__all__ = ["PRESETS", "ADAPTERS", "get_preset", "preset_names"]
+__all__ = ["ADAPTERS", "PRESETS", "get_preset", "preset_names"]
 
 _CS231N = dict(batch=True, hidden="relu", output="identity", criterion="softmax_ce", batch_reduction="mean", l2=0.05)
 _DLAI = dict(batch=True, hidden="relu", output="sigmoid", criterion="bce", batch_reduction="mean")
@@ -45,16 +45,68 @@ PRESETS: dict[str, Spec] = {
     for s in (
         SEED,
         Spec("nielsen", batch=True, description="Nielsen network.py: sigmoid, half squared error summed over examples"),
-        Spec("nielsen-cross-entropy", batch=True, criterion="bce", description="Nielsen network2.py CrossEntropyCost: bce summed"),
+        Spec(
+            "nielsen-cross-entropy",
+            batch=True,
+            criterion="bce",
+            description="Nielsen network2.py CrossEntropyCost: bce summed",
+        ),
         Spec("cs231n-two-layer", **_CS231N, description="CS231n TwoLayerNet: ReLU, softmax-CE mean + reg*sum(W^2)"),
         Spec("cs231n-two-layer-half", **_CS231N, l2_form="half", description="older CS231n template: 0.5*reg*sum(W^2)"),
-        Spec("deeplearning-ai", **_DLAI, description="deeplearning.ai L-layer model: ReLU hidden, sigmoid output, bce mean"),
-        Spec("deeplearning-ai-planar", **{**_DLAI, "hidden": "tanh"}, description="deeplearning.ai planar data: tanh hidden, sigmoid output, bce mean"),
-        Spec("deeplearning-ai-l2", **_DLAI, l2=0.7, l2_form="half", l2_batch_mean=True, description="deeplearning.ai regularization: + lambda/(2m)*sum(W^2)"),
-        Spec("coursera-ml-ex4", batch=True, criterion="bce", batch_reduction="mean", l2=1.0, l2_form="half", l2_batch_mean=True, description="Coursera ML ex4: bce summed over K, mean over m, + lambda/(2m)*sum(non-bias theta^2)"),
-        Spec("mytorch", batch=True, output="identity", criterion="softmax_ce", batch_reduction="mean", description="CMU 11-785 MyTorch: sigmoid hidden, softmax-CE mean"),
-        Spec("dennybritz", batch=True, hidden="tanh", output="identity", criterion="softmax_ce", l2=0.01, l2_form="half", description="nn-from-scratch: tanh, softmax-CE sum + reg/2*sum(W^2)"),
-        Spec("pytorch-tensor-tutorial", batch=True, hidden="relu", output="identity", criterion="sse", description="PyTorch tensor tutorial: ReLU, identity output, sum of squared errors"),
+        Spec(
+            "deeplearning-ai",
+            **_DLAI,
+            description="deeplearning.ai L-layer model: ReLU hidden, sigmoid output, bce mean",
+        ),
+        Spec(
+            "deeplearning-ai-planar",
+            **{**_DLAI, "hidden": "tanh"},
+            description="deeplearning.ai planar data: tanh hidden, sigmoid output, bce mean",
+        ),
+        Spec(
+            "deeplearning-ai-l2",
+            **_DLAI,
+            l2=0.7,
+            l2_form="half",
+            l2_batch_mean=True,
+            description="deeplearning.ai regularization: + lambda/(2m)*sum(W^2)",
+        ),
+        Spec(
+            "coursera-ml-ex4",
+            batch=True,
+            criterion="bce",
+            batch_reduction="mean",
+            l2=1.0,
+            l2_form="half",
+            l2_batch_mean=True,
+            description="Coursera ML ex4: bce summed over K, mean over m, + lambda/(2m)*sum(non-bias theta^2)",
+        ),
+        Spec(
+            "mytorch",
+            batch=True,
+            output="identity",
+            criterion="softmax_ce",
+            batch_reduction="mean",
+            description="CMU 11-785 MyTorch: sigmoid hidden, softmax-CE mean",
+        ),
+        Spec(
+            "dennybritz",
+            batch=True,
+            hidden="tanh",
+            output="identity",
+            criterion="softmax_ce",
+            l2=0.01,
+            l2_form="half",
+            description="nn-from-scratch: tanh, softmax-CE sum + reg/2*sum(W^2)",
+        ),
+        Spec(
+            "pytorch-tensor-tutorial",
+            batch=True,
+            hidden="relu",
+            output="identity",
+            criterion="sse",
+            description="PyTorch tensor tutorial: ReLU, identity output, sum of squared errors",
+        ),
     )
 }
 

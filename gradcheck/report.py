@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .checker import CHECKS, PARAMS, CaseResult, Failure, Run
 
-__all__ = ["Report", "build_report", "to_json", "render_text", "Row"]
+__all__ = ["Report", "Row", "build_report", "render_text", "to_json"]
 
 
 @dataclass
@@ -64,9 +64,22 @@ def fold_failures(results: list[CaseResult]) -> list[Failure]:
     return sorted(smallest.values(), key=_order)
 
 
-def build_report(target: str, run: Run, *, seed: int, function: str = "forward_backward", output: str = "", warnings: list[str] | None = None, options: str = "") -> Report:
+def build_report(
+    target: str,
+    run: Run,
+    *,
+    seed: int,
+    function: str = "forward_backward",
+    output: str = "",
+    warnings: list[str] | None = None,
+    options: str = "",
+) -> Report:
     """Fold ``run`` into a report; ``options`` (e.g. ``--spec X --adapter Y``) join every reproduction line."""
-    command = f"gradcheck check {shlex.quote(target)}" + (f" --function {function}" if function != "forward_backward" else "") + (f" {options}" if options else "")
+    command = (
+        f"gradcheck check {shlex.quote(target)}"
+        + (f" --function {function}" if function != "forward_backward" else "")
+        + (f" {options}" if options else "")
+    )
     return Report(target, command, seed, run, fold_failures(run.results), list(warnings or []), output)
 
 
@@ -131,7 +144,14 @@ class Row:
     fd_max_abs_error: float | None
 
 
-_TENSOR_CHECKS = ("gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite", "gradient-values")
+_TENSOR_CHECKS = (
+    "gradient-types",
+    "gradient-shapes",
+    "gradient-dtypes",
+    "gradient-devices",
+    "finite",
+    "gradient-values",
+)
 _SHORT = dict(zip(_TENSOR_CHECKS, ("type", "shape", "dtype", "device", "finite", "values")))
 
 
@@ -147,7 +167,15 @@ def layer_rows(report: Report) -> list[Row]:
             for check in _TENSOR_CHECKS:
                 ran = any(r.case.depth > layer and check in r.evaluated for r in report.run.results)
                 marks[check] = "FAIL" if (layer, param, check) in failed else ("ok" if ran else "-")
-            rows.append(Row(layer, param, marks, max((e[0] for e in errors), default=None), max((e[1] for e in errors), default=None)))
+            rows.append(
+                Row(
+                    layer,
+                    param,
+                    marks,
+                    max((e[0] for e in errors), default=None),
+                    max((e[1] for e in errors), default=None),
+                )
+            )
     return rows
 
 
@@ -176,7 +204,10 @@ def _print_failure(console, report: Report, f: Failure) -> None:
         console.print(f"  likely bug: [bold]{f.diagnosis}[/]{confidence}: {escape(f.hint or '')}", highlight=False)
     if f.case:
         c = f.case
-        console.print(f"  smallest case: widths {list(c.widths)}, batch {c.batch}, {c.dtype}, {c.device}, {c.regime}", highlight=False)
+        console.print(
+            f"  smallest case: widths {list(c.widths)}, batch {c.batch}, {c.dtype}, {c.device}, {c.regime}",
+            highlight=False,
+        )
     console.print(f"  reproduce: {escape(report.reproduce(f))}", highlight=False, soft_wrap=True)
 
 
@@ -187,7 +218,9 @@ def render_text(report: Report, console) -> None:
     from rich.table import Table
 
     verdict = "[bold green]PASS[/]" if report.passed else "[bold red]FAIL[/]"
-    console.print(f"{verdict} {report.target}: {len(report.run.results)} calls, {len(report.failures)} problem(s), {report.run.elapsed_s:.1f} s")
+    console.print(
+        f"{verdict} {report.target}: {len(report.run.results)} calls, {len(report.failures)} problem(s), {report.run.elapsed_s:.1f} s"
+    )
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     table = Table(
@@ -218,6 +251,9 @@ def render_text(report: Report, console) -> None:
     if echoes:
         console.print(f"[dim]{len(echoes)} more failure(s), explained above:[/]", highlight=False)
         for f in echoes:
-            console.print(f"  [red]✗[/] {f.check}{_where(f)} in widths {list(f.case.widths) if f.case else '-'}: {explained_elsewhere(f)}", highlight=False)
+            console.print(
+                f"  [red]✗[/] {f.check}{_where(f)} in widths {list(f.case.widths) if f.case else '-'}: {explained_elsewhere(f)}",
+                highlight=False,
+            )
     for note in report.inconclusive:
         console.print(f"[yellow]inconclusive (not blamed on the implementation):[/] {escape(note)}", highlight=False)

@@ -16,7 +16,8 @@ is not blamed. Only float64 cases are probed: a float32 loss is too coarse to di
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -24,9 +25,13 @@ from torch import Tensor
 from .cases import Case
 from .invoke import call_contained
 
-__all__ = ["check_self_consistency", "MODES", "KIND", "DIRECTIONS", "COORDINATES", "STEP", "RTOL"]
+__all__ = ["COORDINATES", "DIRECTIONS", "KIND", "MODES", "RTOL", "STEP", "check_self_consistency"]
 
-MODES = ("spec", "self", "both")  # who judges gradient values: the specification, the implementation's own loss, or both
+MODES = (
+    "spec",
+    "self",
+    "both",
+)  # who judges gradient values: the specification, the implementation's own loss, or both
 KIND = "self-consistency"  # the ``kind`` of a failure judged in self-consistency mode
 
 DIRECTIONS = 2  # random unit directions per parameter tensor
@@ -36,7 +41,9 @@ RTOL = 1e-6  # relative to ‖g‖: the pass mark of the survey (relerr below 1e
 NOISE_MARGIN = 10.0
 
 
-def _probes(case: Case, layer: int, param: str, shape: torch.Size, directions: int, coordinates: int) -> list[tuple[str, Tensor]]:
+def _probes(
+    case: Case, layer: int, param: str, shape: torch.Size, directions: int, coordinates: int
+) -> list[tuple[str, Tensor]]:
     """Seeded unit directions and coordinates for one parameter tensor."""
     key = f"{case.spec.seed}|{case.spec.widths}|{case.spec.batch}|{layer}|{param}".encode()
     gen = torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
@@ -53,7 +60,9 @@ def _probes(case: Case, layer: int, param: str, shape: torch.Size, directions: i
     return probes
 
 
-def _own_loss(fn: Callable[..., Any], case: Case, layer: int, param: str, shift: Tensor, timeout: float | None) -> float | str:
+def _own_loss(
+    fn: Callable[..., Any], case: Case, layer: int, param: str, shift: Tensor, timeout: float | None
+) -> float | str:
     """The implementation's loss with one parameter tensor moved by ``shift``; a message if none."""
     from .checker import _loss_value
 
@@ -94,7 +103,13 @@ def check_self_consistency(
         return
     base = _loss_value(loss)
     if base is None:
-        result.fail("loss-value", KIND, f"the loss is a {type(loss).__name__}: it returns no numeric loss to differentiate", param="loss", evidence={"mode": "self"})
+        result.fail(
+            "loss-value",
+            KIND,
+            f"the loss is a {type(loss).__name__}: it returns no numeric loss to differentiate",
+            param="loss",
+            evidence={"mode": "self"},
+        )
         return
     result.evaluated.add("gradient-values")
     for (layer, param), g in sorted(result.returned.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
@@ -106,7 +121,13 @@ def check_self_consistency(
             losses = [_own_loss(fn, case, layer, param, s * step * d, timeout) for s in (2, 1, -1, -2)]
             problem = next((x for x in losses if isinstance(x, str)), None)
             if problem:
-                result.fail("loss-value", KIND, f"cannot differentiate the implementation's own loss: {problem}", param="loss", evidence={"mode": "self"})
+                result.fail(
+                    "loss-value",
+                    KIND,
+                    f"cannot differentiate the implementation's own loss: {problem}",
+                    param="loss",
+                    evidence={"mode": "self"},
+                )
                 return
             verdict = _judge(losses, base, float((g * d).sum()), scale, step)
             if verdict == "kink":
@@ -114,10 +135,14 @@ def check_self_consistency(
             elif verdict is not None:
                 at_h, predicted, allowed = verdict
                 result.fail(
-                    "gradient-values", KIND,
+                    "gradient-values",
+                    KIND,
                     f"{param}_grads[{layer}] is not the derivative of the implementation's own loss: along {what} the loss changes "
                     f"at {at_h:.6g} per unit step, the returned gradient predicts {predicted:.6g} (error {abs(at_h - predicted):.3g}, up to {allowed:.3g} allowed)",
-                    layer=layer, param=param, expected=at_h, got=predicted,
+                    layer=layer,
+                    param=param,
+                    expected=at_h,
+                    got=predicted,
                     evidence={"mode": "self", "probe": what, "ratio": predicted / at_h if at_h else None},
                 )
                 break
@@ -127,7 +152,9 @@ def check_self_consistency(
             )
 
 
-def _judge(losses: list[float], base: float, predicted: float, scale: float, step: float) -> tuple[float, float, float] | str | None:
+def _judge(
+    losses: list[float], base: float, predicted: float, scale: float, step: float
+) -> tuple[float, float, float] | str | None:
     """``None`` if the probe agrees, ``"kink"`` if the loss is not smooth there, else the numbers.
 
     ``losses`` are at +2h, +h, −h, −2h. The four one-sided slopes between the five points sample

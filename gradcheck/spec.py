@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-__all__ = ["Activation", "Spec", "SEED", "ACTIVATIONS", "LOSSES", "REDUCTIONS", "L2_FORMS"]
+__all__ = ["ACTIVATIONS", "L2_FORMS", "LOSSES", "REDUCTIONS", "SEED", "Activation", "Spec"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 LOSSES = ("half_sse", "sse", "mse", "bce", "softmax_ce")
@@ -47,13 +47,15 @@ class Activation:
             raise ValueError(f"activation {self.name!r} is not one of {', '.join(ACTIVATIONS)}")
 
     @classmethod
-    def parse(cls, text: "str | Activation") -> "Activation":
+    def parse(cls, text: str | Activation) -> Activation:
         """``"tanh"``, ``"leaky_relu"`` or ``"leaky_relu(0.1)"`` -> an :class:`Activation`."""
         if isinstance(text, Activation):
             return text
         match = re.fullmatch(r"\s*([a-z_]+)\s*(?:\(\s*([-+0-9.eE]+)\s*\))?\s*", str(text))
         if not match:
-            raise ValueError(f"activation {text!r} is not one of {', '.join(ACTIVATIONS)} (leaky_relu may take a slope: leaky_relu(0.1))")
+            raise ValueError(
+                f"activation {text!r} is not one of {', '.join(ACTIVATIONS)} (leaky_relu may take a slope: leaky_relu(0.1))"
+            )
         name, slope = match.groups()
         return cls(name, float(slope)) if slope else cls(name)
 
@@ -141,7 +143,9 @@ class Spec:
         if self.criterion == "bce" and self.output.name != "sigmoid":
             raise ValueError(f"loss 'bce' needs a sigmoid output, not {self.output}")
         if self.criterion == "softmax_ce" and self.output.name != "identity":
-            raise ValueError(f"loss 'softmax_ce' applies the softmax itself: the output activation must be 'identity', not {self.output}")
+            raise ValueError(
+                f"loss 'softmax_ce' applies the softmax itself: the output activation must be 'identity', not {self.output}"
+            )
         if self.criterion in ("mse", "softmax_ce") and self.output_reduction != "sum":
             raise ValueError(f"output_reduction applies to half_sse, sse and bce; {self.criterion!r} already fixes it")
         if not self.l2 >= 0:
@@ -207,7 +211,9 @@ class Spec:
             total = total + sum(v.pow(2).sum() for v in b)
         return c * total
 
-    def forward(self, x: Tensor, W: list[Tensor], b: list[Tensor], *, precise: bool = False) -> tuple[list[Tensor], list[Tensor]]:
+    def forward(
+        self, x: Tensor, W: list[Tensor], b: list[Tensor], *, precise: bool = False
+    ) -> tuple[list[Tensor], list[Tensor]]:
         """Pre-activations z⁽ˡ⁾ and activations a⁽ˡ⁾ for every layer, input excluded.
 
         ``precise=True`` differentiates each activation through :meth:`Activation.derivative`
@@ -222,7 +228,9 @@ class Spec:
             activations.append(a)
         return zs, activations
 
-    def objective(self, zs: list[Tensor], activations: list[Tensor], y: Tensor, W: list[Tensor], b: list[Tensor]) -> Tensor:
+    def objective(
+        self, zs: list[Tensor], activations: list[Tensor], y: Tensor, W: list[Tensor], b: list[Tensor]
+    ) -> Tensor:
         """The scalar loss from a forward pass (:meth:`forward`): data loss plus penalty."""
         data = self.reduce_batch(self.output_losses(zs[-1], activations[-1], y))
         return data + self.penalty(W, b, y.shape[-1])
@@ -235,9 +243,17 @@ class Spec:
     def describe(self) -> dict:
         """The JSON form: every field that decides the loss."""
         return {
-            "name": self.name, "batch": self.batch, "hidden": str(self.hidden), "output": str(self.output),
-            "criterion": self.criterion, "batch_reduction": self.batch_reduction, "output_reduction": self.output_reduction,
-            "l2": self.l2, "l2_form": self.l2_form, "l2_biases": self.l2_biases, "l2_batch_mean": self.l2_batch_mean,
+            "name": self.name,
+            "batch": self.batch,
+            "hidden": str(self.hidden),
+            "output": str(self.output),
+            "criterion": self.criterion,
+            "batch_reduction": self.batch_reduction,
+            "output_reduction": self.output_reduction,
+            "l2": self.l2,
+            "l2_form": self.l2_form,
+            "l2_biases": self.l2_biases,
+            "l2_batch_mean": self.l2_batch_mean,
             **({} if self.biases else {"biases": False}),
         }
 

@@ -25,7 +25,7 @@ when a value is first drawn.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -34,7 +34,10 @@ from hypothesis.strategies import SearchStrategy
 from .cases import REGIMES, Case, CaseSpec, make_case
 
 __all__ = [
+    "FULL_PRECISION",
+    "HALF_PRECISION",
     "architectures",
+    "available_devices",
     "batch_sizes",
     "case_specs",
     "cases",
@@ -42,9 +45,6 @@ __all__ = [
     "dtypes",
     "regimes",
     "seeds",
-    "available_devices",
-    "FULL_PRECISION",
-    "HALF_PRECISION",
 ]
 
 FULL_PRECISION = ("float64", "float32")
@@ -85,7 +85,9 @@ def _check_strategy(value: object, name: str) -> None:
         raise InvalidArgument(f"{name}={value!r} must be a hypothesis strategy (e.g. st.just({value!r}))")
 
 
-def architectures(*, min_depth: int = 1, max_depth: int = 4, min_width: int = 1, max_width: int = 6) -> SearchStrategy[tuple[int, ...]]:
+def architectures(
+    *, min_depth: int = 1, max_depth: int = 4, min_width: int = 1, max_width: int = 6
+) -> SearchStrategy[tuple[int, ...]]:
     """Layer widths ``(n_0, ..., n_L)``: ``depth`` weight matrices, so ``depth + 1`` widths.
 
     * ``min_depth=1``: the one-layer network is where ``a[l-1]`` at ``l = 0`` breaks first.
@@ -196,7 +198,14 @@ def case_specs(
     for name, value in given.items():
         if value is not None:
             _check_strategy(value, name)
-    defaults = {"widths": architectures(), "batch": st.just(1), "device": devices(), "dtype": dtypes(), "regime": regimes(), "seed": seeds()}
+    defaults = {
+        "widths": architectures(),
+        "batch": st.just(1),
+        "device": devices(),
+        "dtype": dtypes(),
+        "regime": regimes(),
+        "seed": seeds(),
+    }
     return _case_specs(**{name: defaults[name] if value is None else value for name, value in given.items()})
 
 

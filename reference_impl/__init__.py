@@ -15,12 +15,12 @@ This package imports torch and nothing of ``gradcheck``: the math stands alone.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-__all__ = ["Z", "A", "forward", "mse_loss", "forward_backward"]
+__all__ = ["A", "Z", "forward", "forward_backward", "mse_loss"]
 
 
 def Z(x: Tensor, W_l: Tensor, b_l: Tensor) -> Tensor:

@@ -10,12 +10,12 @@ independent of autograd's.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-__all__ = ["forward_backward", "activate", "derivative"]
+__all__ = ["activate", "derivative", "forward_backward"]
 
 
 def activate(name: str, z: Tensor, slope: float = 0.01) -> Tensor:
@@ -46,7 +46,9 @@ def derivative(name: str, z: Tensor, a: Tensor, slope: float = 0.01) -> Tensor:
     return torch.ones_like(z)
 
 
-def _output_delta(criterion: str, z_L: Tensor, a_L: Tensor, y: Tensor, output: str, slope: float, per_output: float) -> Tensor:
+def _output_delta(
+    criterion: str, z_L: Tensor, a_L: Tensor, y: Tensor, output: str, slope: float, per_output: float
+) -> Tensor:
     """δ⁽ᴸ⁾ = ∂(loss of each column)/∂z⁽ᴸ⁾, before any batch reduction."""
     if criterion == "softmax_ce":  # the softmax is part of the loss: δ = softmax(z) − ȳ
         return torch.softmax(z_L, dim=0) - y

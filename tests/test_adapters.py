@@ -44,12 +44,22 @@ def ratios(run, layer, param):
         if got is not None:
             expected = r.truth.autograd.param(layer, param)
             keep = expected.abs() > 1e-12
-            found.append((got[keep] / expected[keep]))
+            found.append(got[keep] / expected[keep])
     return torch.cat(found)
 
 
-TWO_LAYER = [CaseSpec((4, 5, 3), 1), CaseSpec((4, 5, 3), 5), CaseSpec((3, 4, 2), 3, dtype="float32"), CaseSpec((2, 3, 4), 4, seed=1)]
-DEEP = [CaseSpec((3, 4, 2), 1), CaseSpec((4, 5, 3, 2), 3), CaseSpec((2, 3, 3, 1), 2, dtype="float32"), CaseSpec((3, 1, 4, 2), 1)]
+TWO_LAYER = [
+    CaseSpec((4, 5, 3), 1),
+    CaseSpec((4, 5, 3), 5),
+    CaseSpec((3, 4, 2), 3, dtype="float32"),
+    CaseSpec((2, 3, 4), 4, seed=1),
+]
+DEEP = [
+    CaseSpec((3, 4, 2), 1),
+    CaseSpec((4, 5, 3, 2), 3),
+    CaseSpec((2, 3, 3, 1), 2, dtype="float32"),
+    CaseSpec((3, 1, 4, 2), 1),
+]
 
 
 # -- CS231n: object with a params dict, row-major, W [in, out], bias [out], class indices ---------
@@ -72,7 +82,9 @@ def test_cs231n_db2_n_times_too_large_is_caught_but_exact_at_batch_1():
     assert values_blamed(run) == {(1, "b")}
     assert run.results[0].failures == []  # B = 1
     b_case = run.results[1]  # B = 5
-    assert torch.allclose(b_case.returned[(1, "b")] / b_case.truth.autograd.b[1], torch.full((3, 1), 5.0, dtype=torch.float64))
+    assert torch.allclose(
+        b_case.returned[(1, "b")] / b_case.truth.autograd.b[1], torch.full((3, 1), 5.0, dtype=torch.float64)
+    )
 
 
 def test_cs231n_l2_gradient_added_to_biases_is_caught_at_both_biases():
@@ -137,7 +149,10 @@ def test_numpy_every_gradient_one_over_n_is_caught_with_the_ratio():
     run = check_cases(wrap(fb, "numpy"), DEEP, spec=SEED_BATCH)
     assert values_blamed(run) == {(l, p) for l in range(3) for p in "Wb"}
     assert run.results[0].failures == [] and run.results[3].failures == []  # B = 1
-    assert torch.allclose(ratios(check_cases(wrap(fb, "numpy"), [DEEP[1]], spec=SEED_BATCH), 0, "W"), torch.tensor(1 / 3, dtype=torch.float64))
+    assert torch.allclose(
+        ratios(check_cases(wrap(fb, "numpy"), [DEEP[1]], spec=SEED_BATCH), 0, "W"),
+        torch.tensor(1 / 3, dtype=torch.float64),
+    )
 
 
 def test_numpy_non_arrays_pass_through_to_the_type_checks():

@@ -20,7 +20,9 @@ BATCH = get_preset("seed", batch=True)
 
 
 def check(file: str, function: str, spec, adapter: Adapter):
-    return gradcheck.check(str(SHAPES / file), function=function, spec=spec, adapter=adapter, max_examples=0, devices=("cpu",))
+    return gradcheck.check(
+        str(SHAPES / file), function=function, spec=spec, adapter=adapter, max_examples=0, devices=("cpu",)
+    )
 
 
 def blamed(report) -> set[tuple[int | None, str | None]]:
@@ -48,7 +50,9 @@ def test_network_without_biases_is_blamed_on_hidden_weights_only():
 
 def test_network_without_biases_passes_in_self_mode_too():
     """The probe leaves b alone: the implementation ignores it, so its own loss can't move with it."""
-    report = gradcheck.check(str(SHAPES / "no_bias_network.py"), spec=NO_BIAS_SPEC, adapter=NO_BIAS, mode="self", devices=("cpu",))
+    report = gradcheck.check(
+        str(SHAPES / "no_bias_network.py"), spec=NO_BIAS_SPEC, adapter=NO_BIAS, mode="self", devices=("cpu",)
+    )
     assert report.failures == [] and report.run.results
 
 
@@ -76,7 +80,9 @@ def test_folded_biases_pass():
 
 def test_a_dropped_bias_column_is_blamed_on_that_bias():
     report = check("folded_bias.py", "cost_function_drops_first_bias", BATCH, FOLDED)
-    assert {(layer, param) for f in report.failures if f.check == "gradient-values" for layer, param in [(f.layer, f.param)]} == {(0, "b")}
+    assert {
+        (layer, param) for f in report.failures if f.check == "gradient-values" for layer, param in [(f.layer, f.param)]
+    } == {(0, "b")}
 
 
 def test_folded_last_column_layout():
@@ -101,8 +107,15 @@ def test_folded_last_column_layout():
 # -- gradients left in attributes after the call ----------------------------------------------------
 
 ATTRIBUTES = Adapter(
-    "attributes", numpy=True, args=("x", "y"), instance="bare", attributes=("W", "b"), method="backprop",
-    grads_from="attributes", grad_keys=("dW{n}", "db{n}"), returns=("loss",),
+    "attributes",
+    numpy=True,
+    args=("x", "y"),
+    instance="bare",
+    attributes=("W", "b"),
+    method="backprop",
+    grads_from="attributes",
+    grad_keys=("dW{n}", "db{n}"),
+    returns=("loss",),
 )
 
 
@@ -114,7 +127,11 @@ def test_attribute_gradient_averaged_instead_of_summed_is_blamed_on_the_last_bia
     report = check("attribute_grads.py", "MeanLastBias", BATCH, ATTRIBUTES)
     assert report.failures
     for f in report.failures:
-        assert (f.check, f.param, f.layer) == ("gradient-values", "b", len(f.case.widths) - 2)  # the last layer of its case
+        assert (f.check, f.param, f.layer) == (
+            "gradient-values",
+            "b",
+            len(f.case.widths) - 2,
+        )  # the last layer of its case
 
 
 # -- gradients from the parameter change of one plain SGD step -------------------------------------
@@ -146,7 +163,13 @@ def test_sgd_step_with_the_wrong_learning_rate_fails_every_gradient():
 # -- deeplearning.ai: forward(X, parameters) -> (AL, caches); backward(AL, Y, caches) -> grads ------
 
 DLAI = get_preset("deeplearning-ai")
-TWO = get_adapter("deeplearning-ai", args=("x", "params"), backward="backward", backward_args=("forward[0]", "y", "forward[1]"), returns=("grads",))
+TWO = get_adapter(
+    "deeplearning-ai",
+    args=("x", "params"),
+    backward="backward",
+    backward_args=("forward[0]", "y", "forward[1]"),
+    returns=("grads",),
+)
 
 
 def test_two_function_forward_backward_passes():
@@ -163,13 +186,16 @@ def test_two_function_db1_not_averaged_is_blamed_on_db1():
 # -- configuration errors are one line --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fields, message", [
-    (dict(grads_from="attributes"), "needs instance="),
-    (dict(grads_from="step", lr=0), "lr > 0"),
-    (dict(backward="backward"), "backward_args"),
-    (dict(backward="b", backward_args=("cache",)), "backward_args"),
-    (dict(bias="sideways"), "bias='sideways'"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (dict(grads_from="attributes"), "needs instance="),
+        (dict(grads_from="step", lr=0), "lr > 0"),
+        (dict(backward="backward"), "backward_args"),
+        (dict(backward="b", backward_args=("cache",)), "backward_args"),
+        (dict(bias="sideways"), "bias='sideways'"),
+    ],
+)
 def test_bad_adapter_configurations(fields, message):
     with pytest.raises(ValueError, match=message):
         Adapter(**fields)
@@ -187,9 +213,13 @@ def test_composed_layer_objects_pass():
 def test_composed_activation_derivative_bug_is_blamed_on_every_layer_behind_it():
     from dataclasses import replace
 
-    report = check("layer_objects.py", "Linear", BATCH, replace(LAYERS, compose=("Linear", "Sigmoid", "SigmoidOfOutput")))
+    report = check(
+        "layer_objects.py", "Linear", BATCH, replace(LAYERS, compose=("Linear", "Sigmoid", "SigmoidOfOutput"))
+    )
     assert report.failures and all(f.check == "gradient-values" for f in report.failures)
-    hidden_only = check("layer_objects.py", "Linear", BATCH, replace(LAYERS, compose=("Linear", "SigmoidOfOutput", "Sigmoid")))
+    hidden_only = check(
+        "layer_objects.py", "Linear", BATCH, replace(LAYERS, compose=("Linear", "SigmoidOfOutput", "Sigmoid"))
+    )
     last_layers = {len(f.case.widths) - 2 for f in hidden_only.failures}
     assert hidden_only.failures and all(f.layer < len(f.case.widths) - 2 for f in hidden_only.failures), last_layers
 
@@ -222,7 +252,9 @@ def test_folded_biases_in_a_flat_parameter_vector():
     from gradcheck.adapters import wrap
 
     sizes: list[int] = []  # the layer widths, which ex4 passes separately
-    adapter = Adapter("ex4", layout="row", numpy=True, bias="folded-first", args=("theta", "x", "y"), returns=("loss", "theta"))
+    adapter = Adapter(
+        "ex4", layout="row", numpy=True, bias="folded-first", args=("theta", "x", "y"), returns=("loss", "theta")
+    )
     wrapped = wrap(lambda theta, X, Y: flat(theta, X, Y, [X.shape[1], *sizes]), adapter, BATCH)
 
     def with_sizes(x, y, W, b):

@@ -54,7 +54,13 @@ def test_the_seed_notebook_fails_on_layer_0_W_with_the_contracts_json(capsys):
     report = json.loads(capsys.readouterr().out)
     assert set(report) >= {"target", "passed", "checks", "failures", "seed", "elapsed_s"}
     assert report["passed"] is False and report["seed"] == 12
-    assert {c["name"] for c in report["checks"]} >= {"call", "returns", "loss-value", "gradient-shapes", "gradient-values"}
+    assert {c["name"] for c in report["checks"]} >= {
+        "call",
+        "returns",
+        "loss-value",
+        "gradient-shapes",
+        "gradient-values",
+    }
     first = report["failures"][0]
     assert (first["check"], first["layer"], first["param"], first["kind"]) == ("gradient-shapes", 0, "W", "shape")
     assert first["expected"] == [first["case"]["widths"][1], first["case"]["widths"][0]]
@@ -70,11 +76,17 @@ def test_a_reproduction_line_rebuilds_the_failing_case(capsys):
     assert main(["check", *args, "--json"]) == 1
     again = json.loads(capsys.readouterr().out)
     assert again["cases_run"] == 2  # the case, then its repeat
-    assert any(f["check"] == "gradient-values" and f["max_abs_error"] == values["max_abs_error"] for f in again["failures"])
+    assert any(
+        f["check"] == "gradient-values" and f["max_abs_error"] == values["max_abs_error"] for f in again["failures"]
+    )
 
 
 def test_correct_targets_in_every_form_exit_0(capsys):
-    for target in (str(FIXTURES / "seed_fixed.ipynb"), "reference_impl:forward_backward", str(HERE / "corpus" / "correct" / "loops.py")):
+    for target in (
+        str(FIXTURES / "seed_fixed.ipynb"),
+        "reference_impl:forward_backward",
+        str(HERE / "corpus" / "correct" / "loops.py"),
+    ):
         assert main(["check", target, "--batch"] if "ipynb" not in target else ["check", target]) == 0, target
     assert "PASS" in capsys.readouterr().out
 
@@ -90,7 +102,9 @@ def test_the_console_script_keeps_stdout_to_the_json():
     """A real process: the notebook's own prints (it prints on every call) must not reach stdout."""
     done = subprocess.run(
         [sys.executable, "-m", "gradcheck.cli", "check", str(SEED_NOTEBOOK), "--json"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     assert json.loads(done.stdout)["failures"][0]["layer"] == 0
@@ -114,9 +128,19 @@ def test_settings_round_trip_through_their_command_line_options():
     from gradcheck.cli import build_parser
     from gradcheck.config import resolve_settings
 
-    settings = resolve_settings(spec={"preset": "cs231n-two-layer", "l2": 0.0, "hidden": "tanh"}, adapter={"name": "numpy", "layout": "row"}, mode="both", pyproject={})
+    settings = resolve_settings(
+        spec={"preset": "cs231n-two-layer", "l2": 0.0, "hidden": "tanh"},
+        adapter={"name": "numpy", "layout": "row"},
+        mode="both",
+        pyproject={},
+    )
     args = build_parser().parse_args(["check", "x.py", *shlex.split(settings.cli_args())])
-    again = resolve_settings(spec={"preset": args.spec, **dict(args.spec_options)}, adapter={"name": args.adapter, **dict(args.adapter_options)}, mode=args.mode, pyproject={})
+    again = resolve_settings(
+        spec={"preset": args.spec, **dict(args.spec_options)},
+        adapter={"name": args.adapter, **dict(args.adapter_options)},
+        mode=args.mode,
+        pyproject={},
+    )
     assert again == settings
 
 
@@ -128,4 +152,19 @@ def test_reproduction_lines_carry_the_spec_and_adapter(capsys):
     assert "--spec cs231n-two-layer --adapter cs231n" in reproduce
     assert main(["check", *reproduce.split()[2:], "--json"]) == 1
     # A different but self-consistent loss passes once the spec says so.
-    assert main(["check", shapes, "--function", "HalfRegWithBiases", *common, "--spec-option", "l2_form=half", "--spec-option", "l2_biases=true"]) == 0
+    assert (
+        main(
+            [
+                "check",
+                shapes,
+                "--function",
+                "HalfRegWithBiases",
+                *common,
+                "--spec-option",
+                "l2_form=half",
+                "--spec-option",
+                "l2_biases=true",
+            ]
+        )
+        == 0
+    )

@@ -51,7 +51,9 @@ def test_mutants_are_caught_and_attributed(path):
     want = expected(path)
     if "cuda" in want["needs"] and not torch.cuda.is_available():
         pytest.skip("this mutant is only wrong on CUDA, and there is no GPU here")
-    report = gradcheck.check(str(path), batch="batch" in want["needs"], max_examples=0)  # the built-in cases must suffice
+    report = gradcheck.check(
+        str(path), batch="batch" in want["needs"], max_examples=0
+    )  # the built-in cases must suffice
     assert not report.passed
     assert want["check"] in {f.check for f in report.failures}, [f.message for f in report.failures]
     if want["layer"] is None or want["check"] == "gradient-count":

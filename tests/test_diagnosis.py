@@ -21,7 +21,15 @@ import reference_impl
 from gradcheck.cases import CaseSpec, make_case
 from gradcheck.checker import CaseResult, Failure, check_case, compute_truth
 from gradcheck.diagnosis import DIAGNOSIS_IDS, FIXES
-from gradcheck.diagnosis.explanations import bias_candidates, choose, delta_candidates, from_delta, named_factors, propagate, weight_candidates
+from gradcheck.diagnosis.explanations import (
+    bias_candidates,
+    choose,
+    delta_candidates,
+    from_delta,
+    named_factors,
+    propagate,
+    weight_candidates,
+)
 from gradcheck.diagnosis.facts import CaseFacts
 from gradcheck.diagnosis.patterns import fresh_flags, partition
 from gradcheck.diagnosis.shapes import explain_shape
@@ -35,13 +43,32 @@ TARGET = 0.90
 
 # The ids PRODUCT.md promises (section "Diagnosis ids").
 PRODUCT_IDS = [
-    "layer0-uses-wrong-input", "outer-product-wrong-activation", "transposed-weight-gradient",
-    "missing-activation-derivative", "wrong-activation-derivative", "missing-transpose-in-backprop",
-    "wrong-weight-in-backprop", "sign-flip", "scale-factor", "mean-instead-of-sum", "loss-value",
-    "layer-order", "swapped-weight-and-bias", "missing-layer", "bias-not-summed-over-batch",
-    "missing-bias-in-forward", "wrong-depth-handling", "width-one-layer", "numerical-instability",
-    "single-entry-error", "input-mutation", "hidden-state", "dtype-mismatch", "device-mismatch",
-    "exception", "unclassified",
+    "layer0-uses-wrong-input",
+    "outer-product-wrong-activation",
+    "transposed-weight-gradient",
+    "missing-activation-derivative",
+    "wrong-activation-derivative",
+    "missing-transpose-in-backprop",
+    "wrong-weight-in-backprop",
+    "sign-flip",
+    "scale-factor",
+    "mean-instead-of-sum",
+    "loss-value",
+    "layer-order",
+    "swapped-weight-and-bias",
+    "missing-layer",
+    "bias-not-summed-over-batch",
+    "missing-bias-in-forward",
+    "wrong-depth-handling",
+    "width-one-layer",
+    "numerical-instability",
+    "single-entry-error",
+    "input-mutation",
+    "hidden-state",
+    "dtype-mismatch",
+    "device-mismatch",
+    "exception",
+    "unclassified",
 ]
 
 
@@ -91,7 +118,13 @@ def observed(facts, layer):
 def explain_delta(facts, layer, upper=None):
     """The δ-level explanation of ``layer``, given the implementation's δ of the layer above."""
     right = facts.deltas[layer] if upper is None else propagate(facts, layer, upper)
-    return choose(facts, layer, delta_candidates(facts, layer, upper, observed(facts, layer)), observed(facts, layer), from_delta(facts, layer, right))
+    return choose(
+        facts,
+        layer,
+        delta_candidates(facts, layer, upper, observed(facts, layer)),
+        observed(facts, layer),
+        from_delta(facts, layer, right),
+    )
 
 
 def explain_local(facts, layer, param):
@@ -109,7 +142,9 @@ def test_the_equations_reproduce_the_oracles_quantities():
         for param, grad in from_delta(facts, layer, facts.deltas[layer]).items():
             assert torch.allclose(grad, facts.true_grad((layer, param)), rtol=1e-12, atol=1e-15)
         if layer < facts.top:
-            assert torch.allclose(propagate(facts, layer, facts.deltas[layer + 1]), facts.deltas[layer], rtol=1e-12, atol=1e-15)
+            assert torch.allclose(
+                propagate(facts, layer, facts.deltas[layer + 1]), facts.deltas[layer], rtol=1e-12, atol=1e-15
+            )
 
 
 def test_a_correct_gradient_has_no_explanation():
@@ -125,7 +160,11 @@ def test_a_correct_gradient_has_no_explanation():
 @pytest.mark.parametrize(
     "bug,expected,words",
     [
-        (dict(sigma=lambda a, z, l, acts, zs: torch.ones_like(a) if l == len(acts) - 1 else a * (1 - a)), "missing-activation-derivative", "leaves out the σ′"),
+        (
+            dict(sigma=lambda a, z, l, acts, zs: torch.ones_like(a) if l == len(acts) - 1 else a * (1 - a)),
+            "missing-activation-derivative",
+            "leaves out the σ′",
+        ),
         (dict(sigma=lambda a, z, l, acts, zs: z * (1 - z)), "wrong-activation-derivative", "pre-activation"),
         (dict(sigma=lambda a, z, l, acts, zs: 1 - a**2), "wrong-activation-derivative", "tanh"),
         (dict(output=lambda a, y: 2 * (a - y)), "scale-factor", "2 times"),
@@ -143,10 +182,18 @@ def test_a_wrong_output_delta_is_named(bug, expected, words):
 @pytest.mark.parametrize(
     "bug,expected,words",
     [
-        (dict(sigma=lambda a, z, l, acts, zs: torch.ones_like(a) if l < len(acts) - 1 else a * (1 - a)), "missing-activation-derivative", "leaves out"),
+        (
+            dict(sigma=lambda a, z, l, acts, zs: torch.ones_like(a) if l < len(acts) - 1 else a * (1 - a)),
+            "missing-activation-derivative",
+            "leaves out",
+        ),
         (dict(recursion=lambda W, l, d: W[l + 1] @ d), "missing-transpose-in-backprop", "instead of (W⁽²⁾)ᵀ δ⁽²⁾"),
         (dict(recursion=lambda W, l, d: W[l].T @ d), "wrong-weight-in-backprop", "(W⁽¹⁾)ᵀ instead of (W⁽²⁾)ᵀ"),
-        (dict(sigma=lambda a, z, l, acts, zs: acts[-1] * (1 - acts[-1])), "wrong-activation-derivative", "σ′ of layer 2"),
+        (
+            dict(sigma=lambda a, z, l, acts, zs: acts[-1] * (1 - acts[-1])),
+            "wrong-activation-derivative",
+            "σ′ of layer 2",
+        ),
     ],
     ids=["sigma-missing", "no-transpose", "wrong-weight", "output-sigma-reused"],
 )
@@ -179,11 +226,41 @@ def test_an_unknown_constant_is_fitted_but_only_where_it_can_be_checked():
 @pytest.mark.parametrize(
     "weight,widths,layer,expected,words",
     [
-        (lambda d, l, inputs, acts, zs: (d @ inputs[l].T).T, (4, 4, 4), 1, "transposed-weight-gradient", "returned transposed"),
-        (lambda d, l, inputs, acts, zs: (inputs[l] @ d.T).reshape(d.shape[0], inputs[l].shape[0]), (5, 3, 2), 1, "transposed-weight-gradient", "reshaped"),
-        (lambda d, l, inputs, acts, zs: d @ (acts[-1] if l == 0 else inputs[l]).T, (2, 3, 2), 0, "layer0-uses-wrong-input", "a[-1]"),
-        (lambda d, l, inputs, acts, zs: d @ (zs[l - 1] if l else inputs[l]).T, (3, 4, 2), 1, "outer-product-wrong-activation", "z⁽⁰⁾"),
-        (lambda d, l, inputs, acts, zs: torch.zeros_like(d @ inputs[l].T) if l == 0 else d @ inputs[l].T, (3, 4, 2), 0, "missing-layer", "never computed"),
+        (
+            lambda d, l, inputs, acts, zs: (d @ inputs[l].T).T,
+            (4, 4, 4),
+            1,
+            "transposed-weight-gradient",
+            "returned transposed",
+        ),
+        (
+            lambda d, l, inputs, acts, zs: (inputs[l] @ d.T).reshape(d.shape[0], inputs[l].shape[0]),
+            (5, 3, 2),
+            1,
+            "transposed-weight-gradient",
+            "reshaped",
+        ),
+        (
+            lambda d, l, inputs, acts, zs: d @ (acts[-1] if l == 0 else inputs[l]).T,
+            (2, 3, 2),
+            0,
+            "layer0-uses-wrong-input",
+            "a[-1]",
+        ),
+        (
+            lambda d, l, inputs, acts, zs: d @ (zs[l - 1] if l else inputs[l]).T,
+            (3, 4, 2),
+            1,
+            "outer-product-wrong-activation",
+            "z⁽⁰⁾",
+        ),
+        (
+            lambda d, l, inputs, acts, zs: torch.zeros_like(d @ inputs[l].T) if l == 0 else d @ inputs[l].T,
+            (3, 4, 2),
+            0,
+            "missing-layer",
+            "never computed",
+        ),
     ],
     ids=["transposed", "transposed-reshaped", "seed-a[-1]", "pre-activation", "zeros"],
 )
@@ -203,7 +280,10 @@ def test_one_wrong_entry_is_single_entry_error_and_a_random_gradient_is_nothing(
     facts = facts_for(backprop(weight=one_entry), (3, 4, 2))
     found = explain_local(facts, 1, "W")
     assert found.id == "single-entry-error" and found.evidence["worst_index"] == [0, 1]
-    noise = facts_for(backprop(weight=lambda d, l, inputs, acts, zs: torch.randn(d.shape[0], inputs[l].shape[0], dtype=d.dtype)), (3, 4, 2))
+    noise = facts_for(
+        backprop(weight=lambda d, l, inputs, acts, zs: torch.randn(d.shape[0], inputs[l].shape[0], dtype=d.dtype)),
+        (3, 4, 2),
+    )
     assert explain_local(noise, 1, "W") is None
 
 
@@ -255,17 +335,41 @@ def shape_facts(widths, shapes, batch=1):
         ((7, 5, 3, 1), {(0, "W"): [5, 1]}, (0, "W"), "layer0-uses-wrong-input", "a[-1]"),
         ((7, 5, 3, 1), {(1, "W"): [3, 3]}, (1, "W"), "outer-product-wrong-activation", "own output"),
         ((7, 5, 3, 1), {(1, "W"): [5, 3]}, (1, "W"), "transposed-weight-gradient", "transpose"),
-        ((3, 4, 2), {(0, "W"): [4, 1], (0, "b"): [4, 3], (1, "W"): [2, 1], (1, "b"): [2, 4]}, (0, "b"), "swapped-weight-and-bias", "swapped"),
-        ((3, 4, 2), {(0, "W"): [2, 4], (1, "W"): [4, 3], (0, "b"): [2, 1], (1, "b"): [4, 1]}, (1, "W"), "layer-order", "never reversed"),
+        (
+            (3, 4, 2),
+            {(0, "W"): [4, 1], (0, "b"): [4, 3], (1, "W"): [2, 1], (1, "b"): [2, 4]},
+            (0, "b"),
+            "swapped-weight-and-bias",
+            "swapped",
+        ),
+        (
+            (3, 4, 2),
+            {(0, "W"): [2, 4], (1, "W"): [4, 3], (0, "b"): [2, 1], (1, "b"): [4, 1]},
+            (1, "W"),
+            "layer-order",
+            "never reversed",
+        ),
         ((7, 5, 3, 1), {(2, "b"): [1]}, (2, "b"), "width-one-layer", "width-1"),
         ((3, 4, 2), {(1, "b"): [2, 5]}, (1, "b"), "bias-not-summed-over-batch", "batch axis"),
         ((3, 4, 2), {(1, "W"): [2, 7]}, (1, "W"), "outer-product-wrong-activation", "wrong width"),
         ((3, 4, 2), {(1, "b"): [3, 3]}, (1, "b"), "unclassified", "shape [3, 3]"),
     ],
-    ids=["seed", "own-activation", "transposed", "swapped", "reversed", "squeezed", "batch-axis", "odd-width", "nothing"],
+    ids=[
+        "seed",
+        "own-activation",
+        "transposed",
+        "swapped",
+        "reversed",
+        "squeezed",
+        "batch-axis",
+        "odd-width",
+        "nothing",
+    ],
 )
 def test_a_wrong_shape_is_named_from_the_shapes(widths, shapes, key, expected, words):
-    found = explain_shape(shape_facts(widths, shapes, batch=5 if expected == "bias-not-summed-over-batch" else 1), key, shapes[key])
+    found = explain_shape(
+        shape_facts(widths, shapes, batch=5 if expected == "bias-not-summed-over-batch" else 1), key, shapes[key]
+    )
     assert found.id == expected and words in found.detail, found
 
 
@@ -278,7 +382,10 @@ def test_a_squeezed_bias_of_a_wide_layer_is_not_blamed_on_width_one():
 
 
 def test_a_wrong_output_delta_is_the_root_and_the_layers_below_inherit_it():
-    facts = facts_for(backprop(sigma=lambda a, z, l, acts, zs: torch.ones_like(a) if l == len(acts) - 1 else a * (1 - a)), (5, 4, 3, 2))
+    facts = facts_for(
+        backprop(sigma=lambda a, z, l, acts, zs: torch.ones_like(a) if l == len(acts) - 1 else a * (1 - a)),
+        (5, 4, 3, 2),
+    )
     found = analyse_case(facts)
     assert found[(2, "W")].status == "root" and found[(2, "W")].explanation.id == "missing-activation-derivative"
     assert found[(2, "b")].status == "consequence" and found[(2, "b")].root == (2, "W")
@@ -286,13 +393,17 @@ def test_a_wrong_output_delta_is_the_root_and_the_layers_below_inherit_it():
 
 
 def test_a_local_error_leaves_the_layers_below_alone():
-    facts = facts_for(backprop(weight=lambda d, l, inputs, acts, zs: 2 * d @ inputs[l].T if l == 1 else d @ inputs[l].T), (5, 4, 3, 2))
+    facts = facts_for(
+        backprop(weight=lambda d, l, inputs, acts, zs: 2 * d @ inputs[l].T if l == 1 else d @ inputs[l].T), (5, 4, 3, 2)
+    )
     assert set(analyse_case(facts)) == {(1, "W")}
     assert analyse_case(facts)[(1, "W")].explanation.evidence["factor"] == 2.0
 
 
 def test_a_mistake_repeated_in_every_hidden_layer_is_a_root_at_each():
-    facts = facts_for(backprop(sigma=lambda a, z, l, acts, zs: torch.ones_like(a) if l < len(acts) - 1 else a * (1 - a)), (5, 4, 3, 2))
+    facts = facts_for(
+        backprop(sigma=lambda a, z, l, acts, zs: torch.ones_like(a) if l < len(acts) - 1 else a * (1 - a)), (5, 4, 3, 2)
+    )
     found = analyse_case(facts)
     assert {k: f.status for k, f in found.items() if k[1] == "W"} == {(1, "W"): "root", (0, "W"): "root"}
     assert {f.explanation.id for k, f in found.items() if f.status == "root"} == {"missing-activation-derivative"}
@@ -337,7 +448,10 @@ def test_the_seed_bug_is_named_with_a_hint_in_the_json_and_the_terminal():
     assert first.diagnosis == "layer0-uses-wrong-input" and first.confidence >= 0.9
     assert "a[-1]" in first.hint and "∇W⁽⁰⁾ = δ⁽⁰⁾ xᵀ" in first.hint
     payload = json.loads(json.dumps(to_json(report)))
-    assert payload["failures"][0]["diagnosis"] == "layer0-uses-wrong-input" and payload["failures"][0]["hint"] == first.hint
+    assert (
+        payload["failures"][0]["diagnosis"] == "layer0-uses-wrong-input"
+        and payload["failures"][0]["hint"] == first.hint
+    )
     console = Console(file=io.StringIO(), width=200)
     render_text(report, console)
     assert "likely bug: layer0-uses-wrong-input" in console.file.getvalue()
@@ -364,7 +478,11 @@ def test_garbage_gradients_are_unclassified_with_evidence():
     def garbage(x, y, W, b):
         loss, W_grads, b_grads = reference_impl.forward_backward(x, y, W, b)
         gen = torch.Generator().manual_seed(0)
-        return loss, [torch.randn(g.shape, generator=gen, dtype=g.dtype) for g in W_grads], [torch.randn(g.shape, generator=gen, dtype=g.dtype) for g in b_grads]
+        return (
+            loss,
+            [torch.randn(g.shape, generator=gen, dtype=g.dtype) for g in W_grads],
+            [torch.randn(g.shape, generator=gen, dtype=g.dtype) for g in b_grads],
+        )
 
     report = gradcheck.check(garbage, cases=[CaseSpec((4, 3, 2)), CaseSpec((3, 4, 3))])
     roots = [f for f in report.failures if "consequence_of" not in f.evidence]
@@ -375,7 +493,13 @@ def test_garbage_gradients_are_unclassified_with_evidence():
 def test_every_promised_id_has_a_fix_that_cites_what_to_do():
     assert set(PRODUCT_IDS) <= set(DIAGNOSIS_IDS)
     assert all(FIXES[i].strip() for i in DIAGNOSIS_IDS)
-    for i in ("missing-activation-derivative", "wrong-activation-derivative", "missing-transpose-in-backprop", "wrong-weight-in-backprop", "scale-factor"):
+    for i in (
+        "missing-activation-derivative",
+        "wrong-activation-derivative",
+        "missing-transpose-in-backprop",
+        "wrong-weight-in-backprop",
+        "scale-factor",
+    ):
         assert "δ⁽" in FIXES[i]
 
 
@@ -399,11 +523,13 @@ def test_corpus_accuracy(capsys):
         rows.append((path.stem, want["diagnosis"], root.diagnosis if root else None, root.confidence if root else None))
     right = sum(expected == got for _, expected, got, _ in rows)
     with capsys.disabled():
-        print(f"\n\ndiagnosis accuracy on tests/corpus/buggy: {right}/{len(rows)} = {right / len(rows):.0%} (target {TARGET:.0%})")
+        print(
+            f"\n\ndiagnosis accuracy on tests/corpus/buggy: {right}/{len(rows)} = {right / len(rows):.0%} (target {TARGET:.0%})"
+        )
         print(f"  {'file':34} {'expected':32} {'got':32} confidence")
         for name, expected, got, confidence in rows:
             mark = " " if expected == got else "✗"
-            print(f"{mark} {name:34} {expected:32} {str(got):32} {confidence}")
+            print(f"{mark} {name:34} {expected:32} {got!s:32} {confidence}")
         if skipped:
             print(f"  skipped (need a CUDA GPU): {', '.join(skipped)}")
     assert len(rows) >= 30
@@ -422,13 +548,19 @@ def test_correct_implementations_get_no_failure_and_no_diagnosis(path):
 def test_nan_met_again_is_not_hidden_state():
     def nan(x, y, W, b):
         loss, W_grads, b_grads = reference_impl.forward_backward(x, y, W, b)
-        return loss, [torch.full_like(g, float("nan")) for g in W_grads], [torch.full_like(g, float("nan")) for g in b_grads]
+        return (
+            loss,
+            [torch.full_like(g, float("nan")) for g in W_grads],
+            [torch.full_like(g, float("nan")) for g in b_grads],
+        )
 
     report = gradcheck.check(nan, cases=[CaseSpec((3, 2)), CaseSpec((2, 2))])
     assert "hidden-state" not in {f.check for f in report.failures}  # NaN again is the same answer
     assert "hidden-state" not in {f.diagnosis for f in report.failures}
     root = _root(report)
-    assert root.check == "finite" and root.diagnosis == "unclassified" and "no overflow" in root.hint  # |z| is small here
+    assert (
+        root.check == "finite" and root.diagnosis == "unclassified" and "no overflow" in root.hint
+    )  # |z| is small here
 
 
 def test_a_split_by_depth_is_depth_handling_only_when_it_cannot_be_a_hidden_bug():
@@ -451,7 +583,10 @@ def test_device_and_dtype_failures_are_named_from_the_failure_itself():
     result.fail("gradient-dtypes", "dtype", "b_grads[0] is torch.float64; b[0] is torch.float32", layer=0, param="b")
     report = build_report("synthetic", Run([result], [], 0.0), seed=0)
     diagnose(report)
-    assert {f.check: f.diagnosis for f in report.failures} == {"gradient-devices": "device-mismatch", "gradient-dtypes": "dtype-mismatch"}
+    assert {f.check: f.diagnosis for f in report.failures} == {
+        "gradient-devices": "device-mismatch",
+        "gradient-dtypes": "dtype-mismatch",
+    }
     assert all(f.hint and 0 <= f.confidence <= 1 for f in report.failures)
 
 
@@ -500,6 +635,7 @@ def test_an_unfinished_template_is_named_as_such():
     for template in (blank, loss_left_blank):
         root = _root(gradcheck.check(template, cases=[CaseSpec((3, 2)), CaseSpec((2, 2, 1))]))
         assert root.diagnosis == "unfinished-template", (template.__name__, root.diagnosis)
+
     # A single missing layer is not an unfinished template.
     def one_missing(x, y, W, b):
         loss, W_grads, b_grads = reference_impl.forward_backward(x, y, W, b)

@@ -26,7 +26,9 @@ ACTS = {
 }
 
 
-def network(spec, *, prime=None, output_delta=None, data_scale=1.0, bias_scale=1.0, reg_W=1.0, reg_b=0.0, loss_reg_b=False):
+def network(
+    spec, *, prime=None, output_delta=None, data_scale=1.0, bias_scale=1.0, reg_W=1.0, reg_b=0.0, loss_reg_b=False
+):
     """A correct backprop for ``spec`` (sigmoid/tanh/ReLU/identity; half-SSE, bce or softmax-CE;
     sum or mean over the batch; L2 on the weights), with one step replaceable by a bug:
 
@@ -51,19 +53,28 @@ def network(spec, *, prime=None, output_delta=None, data_scale=1.0, bias_scale=1
             p = torch.softmax(z, dim=0)
             loss, d = -(y * torch.log_softmax(z, dim=0)).sum() / m, (p - y) / m
         elif spec.criterion == "bce":
-            loss, d = (torch.nn.functional.softplus(z) - y * z).sum() / m, (a - y) / m  # −[y log a + (1 − y) log(1 − a)], stable
+            loss, d = (
+                (torch.nn.functional.softplus(z) - y * z).sum() / m,
+                (a - y) / m,
+            )  # −[y log a + (1 − y) log(1 − a)], stable
         else:  # half_sse
             loss, d = 0.5 * ((a - y) ** 2).sum() / m, (a - y) * output[1](z, a) / m
         if output_delta:
             d = output_delta(z, a, y, m)
-        loss = loss + c * sum((W_l**2).sum() for W_l in W) + (c * sum((b_l**2).sum() for b_l in b) if spec.l2_biases or loss_reg_b else 0)
+        loss = (
+            loss
+            + c * sum((W_l**2).sum() for W_l in W)
+            + (c * sum((b_l**2).sum() for b_l in b) if spec.l2_biases or loss_reg_b else 0)
+        )
         inputs = [x, *acts[:-1]]
         W_grads, b_grads = [None] * (L + 1), [None] * (L + 1)
         for l in range(L, -1, -1):
             W_grads[l] = data_scale * d @ inputs[l].T + reg_W * 2 * c * W[l]
             b_grads[l] = bias_scale * data_scale * d.sum(dim=1, keepdim=True) + reg_b * 2 * c * b[l]
             if l > 0:
-                d = (W[l].T @ d) * (prime or (lambda l, z, a, zs, acts: hidden[1](z, a)))(l - 1, zs[l - 1], acts[l - 1], zs, acts)
+                d = (W[l].T @ d) * (prime or (lambda l, z, a, zs, acts: hidden[1](z, a)))(
+                    l - 1, zs[l - 1], acts[l - 1], zs, acts
+                )
         return loss, W_grads, b_grads
 
     return forward_backward
@@ -106,10 +117,28 @@ BUGS = [
     ("L2 term left out of ∇W", CS231N, dict(reg_W=0.0), "regularization-missing", "2c·W"),
     ("L2 term of ∇W halved (reg·W for reg·ΣW²)", CS231N, dict(reg_W=0.5), "regularization-wrong-factor", "half"),
     ("L2 term of ∇W doubled", DLAI_L2, dict(reg_W=2.0), "regularization-wrong-factor", "twice"),
-    ("tanh′ of the output", PLANAR, dict(prime=lambda l, z, a, zs, acts: 1 - torch.tanh(a) ** 2), "derivative-of-output", "tanh′(a"),
-    ("σ′ of the output", NIELSEN, dict(prime=lambda l, z, a, zs, acts: torch.sigmoid(a) * (1 - torch.sigmoid(a))), "derivative-of-output", "σ′(a"),
+    (
+        "tanh′ of the output",
+        PLANAR,
+        dict(prime=lambda l, z, a, zs, acts: 1 - torch.tanh(a) ** 2),
+        "derivative-of-output",
+        "tanh′(a",
+    ),
+    (
+        "σ′ of the output",
+        NIELSEN,
+        dict(prime=lambda l, z, a, zs, acts: torch.sigmoid(a) * (1 - torch.sigmoid(a))),
+        "derivative-of-output",
+        "σ′(a",
+    ),
     ("ReLU mask from the layer above", DLAI, dict(prime=_mask_from_layer_above), "relu-mask-wrong-layer", "mask"),
-    ("scores minus targets, no softmax", CS231N, dict(output_delta=lambda z, a, y, m: (z - y) / m), "softmax-gradient-missing-softmax", "softmax"),
+    (
+        "scores minus targets, no softmax",
+        CS231N,
+        dict(output_delta=lambda z, a, y, m: (z - y) / m),
+        "softmax-gradient-missing-softmax",
+        "softmax",
+    ),
 ]
 
 
@@ -138,7 +167,15 @@ def _buggy(spec, bug: dict):
 
 
 def test_every_new_id_has_a_fix():
-    new = ["sum-instead-of-mean", "regularization-on-biases", "regularization-missing", "regularization-wrong-factor", "derivative-of-output", "relu-mask-wrong-layer", "softmax-gradient-missing-softmax"]
+    new = [
+        "sum-instead-of-mean",
+        "regularization-on-biases",
+        "regularization-missing",
+        "regularization-wrong-factor",
+        "derivative-of-output",
+        "relu-mask-wrong-layer",
+        "softmax-gradient-missing-softmax",
+    ]
     assert set(new) <= set(DIAGNOSIS_IDS) and all(FIXES[i].strip() for i in new)
 
 

@@ -60,7 +60,9 @@ def test_the_search_finds_each_regime_mutant_under_other_seeds(path, seed):
     assert {field: getattr(found.minimal, field) for field in shrinks_to} == shrinks_to
 
 
-@pytest.mark.parametrize("path", [MUTANTS / "depth_one_transpose.py", MUTANTS / "batch_axis_guess.py"], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [MUTANTS / "depth_one_transpose.py", MUTANTS / "batch_axis_guess.py"], ids=lambda p: p.stem
+)
 def test_the_report_shows_the_shrunk_network_and_how_to_rebuild_it(path):
     _, shrinks_to, batch = load(path)
     report = gradcheck.check(str(path), batch=batch)
@@ -82,7 +84,9 @@ def test_the_same_seed_gives_the_same_search():
     fn, _, _ = load(MUTANTS / "square_autoencoder.py")
     first, second = explore(fn, seed=7), explore(fn, seed=7)
     assert first.minimal == second.minimal and first.examples == second.examples
-    assert [f.message for r in first.results for f in r.failures] == [f.message for r in second.results for f in r.failures]
+    assert [f.message for r in first.results for f in r.failures] == [
+        f.message for r in second.results for f in r.failures
+    ]
 
 
 def test_the_search_prints_nothing(capsys):

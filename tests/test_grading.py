@@ -25,7 +25,15 @@ import pytest
 import gradcheck
 from gradcheck import cli
 from gradcheck.cases import builtin_cases
-from gradcheck.grading import DEFAULT_RUBRIC, GradeError, RubricError, grade_batch, load_rubric, parse_rubric, run_gradescope
+from gradcheck.grading import (
+    DEFAULT_RUBRIC,
+    GradeError,
+    RubricError,
+    grade_batch,
+    load_rubric,
+    parse_rubric,
+    run_gradescope,
+)
 from gradcheck.grading.assess import limits_for
 from gradcheck.grading.policies import check_policies
 from gradcheck.grading.score import score_submission
@@ -34,7 +42,11 @@ from gradcheck.sandbox import Isolation
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ROOT / "tests" / "hostile"
 CORPUS = ROOT / "tests" / "corpus"
-FAST_RUBRIC = DEFAULT_RUBRIC.replace("max_examples = 50", "max_examples = 5").replace("timeout = 10 ", "timeout = 3 ").replace("memory_mb = 1024", "memory_mb = 512")
+FAST_RUBRIC = (
+    DEFAULT_RUBRIC.replace("max_examples = 50", "max_examples = 5")
+    .replace("timeout = 10 ", "timeout = 3 ")
+    .replace("memory_mb = 1024", "memory_mb = 512")
+)
 RUBRIC = parse_rubric(FAST_RUBRIC, "test rubric")
 LIMITS = limits_for(RUBRIC)
 MARKER = "gradcheck-hostile-marker"
@@ -42,15 +54,39 @@ MARKER = "gradcheck-hostile-marker"
 # Submission -> expected score under the default rubric (see the module doc for the points).
 EXPECTED = {
     # correct: every point
-    "loops.py": 12, "einsum.py": 12, "alice": 12, "student.ipynb": 12,
+    "loops.py": 12,
+    "einsum.py": 12,
+    "alice": 12,
+    "student.ipynb": 12,
     # in-place SGD step on W and b: only "inputs not modified" lost
     "input_mutation_sgd.py": 11,
     # crashes, hangs, exits, runaway recursion or memory: nothing is ever checked
-    **{f"{name}.py": 0 for name in ("crash_on_import", "crash_in_call", "segfault", "hang", "sleeps", "memory_hog", "exit_sys", "exit_os", "exit_at_import", "recursion", "deep_recursion", "ignores_sigterm", "fake_reply_fd")},
+    **{
+        f"{name}.py": 0
+        for name in (
+            "crash_on_import",
+            "crash_in_call",
+            "segfault",
+            "hang",
+            "sleeps",
+            "memory_hog",
+            "exit_sys",
+            "exit_os",
+            "exit_at_import",
+            "recursion",
+            "deep_recursion",
+            "ignores_sigterm",
+            "fake_reply_fd",
+        )
+    },
     # right gradients, whatever they print or start on the side
-    "flood_stdout.py": 12, "fake_json_prints.py": 12, "detached_children.py": 12,
+    "flood_stdout.py": 12,
+    "fake_json_prints.py": 12,
+    "detached_children.py": 12,
     # zeros: right shapes, inputs untouched, repeatable; every value wrong
-    "patches_comparisons.py": 3, "imports_reference.py": 3, "fake_results.py": 3,
+    "patches_comparisons.py": 3,
+    "imports_reference.py": 3,
+    "fake_results.py": 3,
     # zeros in a lying subclass: no plain tensor at all, so only "inputs not modified"
     "lying_subclass.py": 1,
 }
@@ -61,7 +97,10 @@ CORRECT = (Path(__file__).parent / "corpus" / "correct" / "compact.py").read_tex
 
 
 def _notebook(path: Path, cells: list[str]) -> None:
-    cells_json = [{"id": f"c{i}", "cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for i, c in enumerate(cells)]
+    cells_json = [
+        {"id": f"c{i}", "cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}
+        for i, c in enumerate(cells)
+    ]
     path.write_text(json.dumps({"cells": cells_json, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
 
 
@@ -141,8 +180,15 @@ def test_rubric_visibility_partial_credit_and_numbers():
         points = 1
         zero_score = true
     """)
-    assert [(t.name, t.number, t.visibility, t.partial) for t in rubric.tests] == [("values", "1", "after_due_date", True), ("hidden values", "2", "hidden", False)]
-    assert rubric.policies[0].name == "Policy: forbid-autograd" and rubric.policies[0].number == "3" and rubric.max_score == 6
+    assert [(t.name, t.number, t.visibility, t.partial) for t in rubric.tests] == [
+        ("values", "1", "after_due_date", True),
+        ("hidden values", "2", "hidden", False),
+    ]
+    assert (
+        rubric.policies[0].name == "Policy: forbid-autograd"
+        and rubric.policies[0].number == "3"
+        and rubric.max_score == 6
+    )
 
 
 @pytest.mark.parametrize(
@@ -153,8 +199,14 @@ def test_rubric_visibility_partial_credit_and_numbers():
         ("[[tests]]\nname = 'a'\nchecks = ['loss']", "'checks' must list some of"),
         ("[[tests]]\nname = 'a'\nchecks = ['loss-value']\nvisibility = 'secret'", "visibility 'secret' is not one of"),
         ("[[tests]]\nname = 'a'\nchecks = ['loss-value']\npoints = 'ten'", "'points' must be a float"),
-        ("[[tests]]\nname = 'a'\nchecks = ['loss-value']\n[[tests]]\nname = 'a'\nchecks = ['loss-value']", "two tests are named 'a'"),
-        ("[[tests]]\nname = 'a'\nchecks = ['gradient-values']\nwidths = [[9, 9]]", "applies to none of the built-in cases"),
+        (
+            "[[tests]]\nname = 'a'\nchecks = ['loss-value']\n[[tests]]\nname = 'a'\nchecks = ['loss-value']",
+            "two tests are named 'a'",
+        ),
+        (
+            "[[tests]]\nname = 'a'\nchecks = ['gradient-values']\nwidths = [[9, 9]]",
+            "applies to none of the built-in cases",
+        ),
         ("[[tests]]\nname = 'a'\nchecks = ['gradient-values']\nlayers = [7]", "applies to none of the built-in cases"),
         ("[[tests]]\nname = 'a'\nchecks = ['loss-value']\n[[policies]]\nrule = 'forbid-fun'", "'rule' must be one of"),
         ("name = 'no tests'", "has no [[tests]]"),
@@ -191,9 +243,19 @@ def test_autograd_policy(source, found):
 
 def test_import_policy():
     rubric = load_rubric()
-    sources = [("a.py", "import reference_impl\nfrom gradcheck.oracles import autograd_oracle\nm = __import__('reference_impl.x')"), ("b.py", "import numpy")]
+    sources = [
+        (
+            "a.py",
+            "import reference_impl\nfrom gradcheck.oracles import autograd_oracle\nm = __import__('reference_impl.x')",
+        ),
+        ("b.py", "import numpy"),
+    ]
     finding = check_policies(rubric.policies[1:], sources)[0]
-    assert finding.evidence == ["a.py:1: import reference_impl", "a.py:2: from gradcheck.oracles import ...", "a.py:3: __import__('reference_impl.x')"]
+    assert finding.evidence == [
+        "a.py:1: import reference_impl",
+        "a.py:2: from gradcheck.oracles import ...",
+        "a.py:3: __import__('reference_impl.x')",
+    ]
 
 
 # -- scoring (in process, on trusted corpus code: fast) --------------------------------------------
@@ -214,11 +276,15 @@ def test_partial_credit_is_cases_passed_over_cases_judged():
     assert by_name["W[0] gradient (7-5-3-1 network)"].score == 0  # all or nothing
     shapes = by_name["Gradient shapes and dtypes (every network)"]
     square = sum(c.widths[0] == c.widths[-1] for c in cases)
-    assert (shapes.passed, shapes.judged) == (square, len(cases) + 1) and shapes.score == round(square / (len(cases) + 1), 4)  # + the repeated call
+    assert (shapes.passed, shapes.judged) == (square, len(cases) + 1) and shapes.score == round(
+        square / (len(cases) + 1), 4
+    )  # + the repeated call
     robust = by_name["Robustness across architectures"]
     others = [c for c in cases if c.widths != (7, 5, 3, 1)]
     vanishing = sum(c.widths[0] == c.widths[-1] and c.regime == "saturated" for c in others)
-    assert (robust.passed, robust.judged) == (vanishing, len(others)) and robust.score == round(2 * vanishing / len(others), 4)
+    assert (robust.passed, robust.judged) == (vanishing, len(others)) and robust.score == round(
+        2 * vanishing / len(others), 4
+    )
     assert any(f.diagnosis == "layer0-uses-wrong-input" for f in by_name["W[0] gradient (7-5-3-1 network)"].failures)
 
 
@@ -226,21 +292,32 @@ def test_no_credit_without_evidence_and_time_outs_cost_the_rest(tmp_path):
     """A hang on depth-5 networks: the cases before it count, the hang and every case skipped
     after it count as failed, and what never ran (the repeated call) earns nothing."""
     source = tmp_path / "hangs_on_depth_five.py"
-    source.write_text(CORRECT + "\n\n_right = forward_backward\n\n\ndef forward_backward(x, y, W, b):\n    while len(W) == 5:\n        pass\n    return _right(x, y, W, b)\n")
+    source.write_text(
+        CORRECT
+        + "\n\n_right = forward_backward\n\n\ndef forward_backward(x, y, W, b):\n    while len(W) == 5:\n        pass\n    return _right(x, y, W, b)\n"
+    )
     score = _score(source)
     by_name = {t.test.name: t for t in score.tests}
     others = [c for c in builtin_cases(devices=("cpu",)) if c.widths != (7, 5, 3, 1)]
     before = next(i for i, c in enumerate(others) if c.depth == 5)
     robust = by_name["Robustness across architectures"]
-    assert (robust.passed, robust.judged) == (before, len(others)) and robust.score == round(2 * before / len(others), 4)
+    assert (robust.passed, robust.judged) == (before, len(others)) and robust.score == round(
+        2 * before / len(others), 4
+    )
     seed_cases = [c for c in builtin_cases(devices=("cpu",)) if c.widths == (7, 5, 3, 1)]
     w0 = by_name["W[0] gradient (7-5-3-1 network)"]
-    assert w0.judged == len(seed_cases) and 0 < w0.passed < w0.judged and w0.score == 0  # saturated 7-5-3-1 cases came after the hang
-    assert by_name["Same result on a repeated call"].score == 0 and by_name["Same result on a repeated call"].note.startswith("not checked")
+    assert (
+        w0.judged == len(seed_cases) and 0 < w0.passed < w0.judged and w0.score == 0
+    )  # saturated 7-5-3-1 cases came after the hang
+    assert by_name["Same result on a repeated call"].score == 0 and by_name[
+        "Same result on a repeated call"
+    ].note.startswith("not checked")
 
 
 def test_zero_score_policy():
-    rubric = parse_rubric(FAST_RUBRIC.replace('rule = "forbid-autograd"', 'rule = "forbid-autograd"\nzero_score = true'))
+    rubric = parse_rubric(
+        FAST_RUBRIC.replace('rule = "forbid-autograd"', 'rule = "forbid-autograd"\nzero_score = true')
+    )
     score = _score(CORPUS / "correct" / "autograd_inside.py", rubric)
     assert score.total == 0 and score.zeroed_by == "Policy: no autograd" and sum(t.score for t in score.tests) == 12
 
@@ -261,7 +338,11 @@ def test_batch_partial_credit_of_the_seed_bug(batch):
     _, _, out, _ = batch
     tests = {t["name"]: t for t in _results(out, "seed_bug.py")["tests"]}
     assert tests["W[0] gradient (7-5-3-1 network)"]["score"] == 0
-    assert all(t["score"] == t["max_score"] for name, t in tests.items() if name.startswith(("b[", "W[1]", "W[2]", "Loss", "Inputs", "Same")))
+    assert all(
+        t["score"] == t["max_score"]
+        for name, t in tests.items()
+        if name.startswith(("b[", "W[1]", "W[2]", "Loss", "Inputs", "Same"))
+    )
     for name in ("Gradient shapes and dtypes (every network)", "Robustness across architectures"):
         test = tests[name]
         passed, judged = (int(n) for n in test["output"].split("passed ")[1].split(" case")[0].split(" of "))
@@ -275,7 +356,10 @@ def test_batch_grades_csv(batch):
     assert list(rows[0]) == ["submission", "score", "max_score", *RUBRIC.columns]
     assert [r["submission"] for r in rows] == sorted([*EXPECTED, "seed_bug.py"])  # each once, nothing planted
     for row in rows:
-        assert float(row["score"]) == pytest.approx(EXPECTED.get(row["submission"], float(row["score"])), abs=1e-3) and row["max_score"] == "12.0"
+        assert (
+            float(row["score"]) == pytest.approx(EXPECTED.get(row["submission"], float(row["score"])), abs=1e-3)
+            and row["max_score"] == "12.0"
+        )
     assert {r["Policy: no harness imports"] for r in rows if r["submission"] == "imports_reference.py"} == {"failed"}
 
 
@@ -283,15 +367,29 @@ def test_results_json_follows_gradescope(batch):
     _, _, out, _ = batch
     for name in [*EXPECTED, "seed_bug.py"]:
         data = _results(out, name)
-        assert {"score", "execution_time", "output", "output_format", "visibility", "stdout_visibility", "tests"} <= set(data)
-        assert isinstance(data["score"], float) and isinstance(data["execution_time"], (int, float)) and data["output_format"] == "md"
+        assert {
+            "score",
+            "execution_time",
+            "output",
+            "output_format",
+            "visibility",
+            "stdout_visibility",
+            "tests",
+        } <= set(data)
+        assert (
+            isinstance(data["score"], float)
+            and isinstance(data["execution_time"], (int, float))
+            and data["output_format"] == "md"
+        )
         assert [t["name"] for t in data["tests"]] == RUBRIC.columns
         for test in data["tests"]:
             assert set(test) == {"name", "number", "score", "max_score", "status", "output", "tags", "visibility"}
             assert test["status"] in ("passed", "failed") and isinstance(test["output"], str)
             if test["max_score"] > 0:
                 assert (test["status"] == "passed") == (test["score"] == test["max_score"])
-            assert isinstance(test["tags"], list) and test["visibility"] == "visible" and isinstance(test["number"], str)
+            assert (
+                isinstance(test["tags"], list) and test["visibility"] == "visible" and isinstance(test["number"], str)
+            )
         assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]), abs=1e-3)
 
 
@@ -318,7 +416,10 @@ def test_timeouts_and_crashes_are_recorded(batch):
     assert "SIGSEGV" in _results(out, "segfault.py")["output"]
     assert "called sys.exit(0)" in _results(out, "exit_sys.py")["tests"][0]["output"]
     assert "MemoryError" in _results(out, "memory_hog.py")["tests"][0]["output"]
-    assert "could not be checked: loading crash_on_import.py failed: RuntimeError: boom while importing" in _results(out, "crash_on_import.py")["output"]
+    assert (
+        "could not be checked: loading crash_on_import.py failed: RuntimeError: boom while importing"
+        in _results(out, "crash_on_import.py")["output"]
+    )
 
 
 def test_nothing_is_left_running_or_lying_around(batch):
@@ -352,12 +453,17 @@ def test_fake_results_cannot_survive_without_a_mount_namespace(tmp_path, monkeyp
     folder = tmp_path / "submissions"
     folder.mkdir()
     shutil.copy(CORPUS / "correct" / "loops.py", folder / "a_victim.py")
-    (folder / "z_attacker.py").write_text((HOSTILE / "fake_results.py").read_text().replace("OUT_DIR = None", f"OUT_DIR = {str(out)!r}"))
+    (folder / "z_attacker.py").write_text(
+        (HOSTILE / "fake_results.py").read_text().replace("OUT_DIR = None", f"OUT_DIR = {str(out)!r}")
+    )
     rubric = parse_rubric(FAST_RUBRIC.replace("max_examples = 5", "max_examples = 0"))
     result = grade_batch(folder, out, rubric, limits=LIMITS, jobs=1)
     assert _results(out, "a_victim.py")["score"] == 12 and _results(out, "z_attacker.py")["score"] == 3
     with open(out / "grades.csv", newline="") as f:
-        assert [(r["submission"], r["score"]) for r in csv.DictReader(f)] == [("a_victim.py", "12.0"), ("z_attacker.py", "3.0")]
+        assert [(r["submission"], r["score"]) for r in csv.DictReader(f)] == [
+            ("a_victim.py", "12.0"),
+            ("z_attacker.py", "3.0"),
+        ]
     assert sorted(result.rows) == ["a_victim.py", "z_attacker.py"]
 
 
@@ -420,7 +526,21 @@ def test_sigkill_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_path):
     tmp.mkdir()
     marker = f"gradcheck-test-{uuid.uuid4().hex}"
     env = dict(os.environ, TMPDIR=str(tmp), GRADCHECK_TEST_MARKER=marker)
-    command = [sys.executable, "-m", "gradcheck.cli", "grade", str(folder), "--out", str(out), "--rubric", str(rubric_file), "--jobs", "2", "--timeout", "3"]
+    command = [
+        sys.executable,
+        "-m",
+        "gradcheck.cli",
+        "grade",
+        str(folder),
+        "--out",
+        str(out),
+        "--rubric",
+        str(rubric_file),
+        "--jobs",
+        "2",
+        "--timeout",
+        "3",
+    ]
     grader = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while len(list(out.glob("*/results.json"))) < 2 and grader.poll() is None and time.monotonic() < deadline:
@@ -438,8 +558,12 @@ def test_sigkill_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TMPDIR", str(tmp))
         patch.setattr("tempfile.tempdir", None)  # recomputed from TMPDIR
-        resumed = grade_batch(folder, out, rubric, limits=limits_for(rubric, timeout=3), jobs=2, rubric_path=rubric_file)
-    assert sorted(resumed.skipped) == sorted(done) and sorted(resumed.graded) == sorted({f"{c}.py" for c in "abcdef"} - set(done))
+        resumed = grade_batch(
+            folder, out, rubric, limits=limits_for(rubric, timeout=3), jobs=2, rubric_path=rubric_file
+        )
+    assert sorted(resumed.skipped) == sorted(done) and sorted(resumed.graded) == sorted(
+        {f"{c}.py" for c in "abcdef"} - set(done)
+    )
     assert {n: (out / n / "results.json").read_bytes() for n in done} == done  # untouched
     with open(out / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -459,7 +583,11 @@ def test_gradescope_layout(tmp_path):
     _notebook(root / "submission" / "backprop.ipynb", [CORRECT])
     assert run_gradescope(root) == 0
     data = json.loads((root / "results" / "results.json").read_text())
-    assert data["score"] == 12 and len(data["tests"]) == 13 and data["extra_data"]["gradcheck"]["entry"] == "backprop.ipynb"
+    assert (
+        data["score"] == 12
+        and len(data["tests"]) == 13
+        and data["extra_data"]["gradcheck"]["entry"] == "backprop.ipynb"
+    )
 
 
 def test_gradescope_always_writes_results(tmp_path):
@@ -476,7 +604,9 @@ def test_gradescope_always_writes_results(tmp_path):
 
 
 def _cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gradcheck.cli", *args], capture_output=True, text=True, timeout=300, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "gradcheck.cli", *args], capture_output=True, text=True, timeout=300, **kwargs
+    )
 
 
 def test_cli_grade_plain_progress_when_not_a_terminal(tmp_path):

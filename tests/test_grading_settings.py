@@ -82,21 +82,28 @@ def test_rubric_settings_are_parsed_by_the_one_settings_function():
     assert rubric.settings.spec == get_preset("cs231n-two-layer")
     assert rubric.settings.adapter.name == "cs231n" and rubric.settings.mode == "both"
     assert rubric.batch is True  # the spec's, when the rubric does not say
-    table = parse_rubric(RUBRIC.replace('spec = "cs231n-two-layer"', "").format(function="f", mode="spec", max_examples=0) + '\n[spec]\npreset = "cs231n-two-layer"\nl2 = 0.1\n', "r")
+    table = parse_rubric(
+        RUBRIC.replace('spec = "cs231n-two-layer"', "").format(function="f", mode="spec", max_examples=0)
+        + '\n[spec]\npreset = "cs231n-two-layer"\nl2 = 0.1\n',
+        "r",
+    )
     assert table.settings.spec.l2 == 0.1
     assert parse_rubric(DEFAULT_RUBRIC).settings == Settings()
 
 
 def test_self_mode_rubric_cannot_promise_points_for_the_loss_value():
-    with pytest.raises(RubricError, match="checks loss-value, which mode \"self\" does not judge"):
+    with pytest.raises(RubricError, match='checks loss-value, which mode "self" does not judge'):
         parse_rubric(RUBRIC.format(function="TwoLayerNet", mode="self", max_examples=0), "r")
 
 
-@pytest.mark.parametrize("change, message", [
-    ('mode = "spec"', "mode 'selfish' is not one of"),
-    ('adapter = "cs231n"', "adapter 'nope' is not one of"),
-    ('spec = "cs231n-two-layer"', "spec preset 'nope' is not one of"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ('mode = "spec"', "mode 'selfish' is not one of"),
+        ('adapter = "cs231n"', "adapter 'nope' is not one of"),
+        ('spec = "cs231n-two-layer"', "spec preset 'nope' is not one of"),
+    ],
+)
 def test_bad_settings_are_one_clear_rubric_error(change, message):
     text = RUBRIC.format(function="TwoLayerNet", mode="spec", max_examples=0)
     bad = text.replace(change, change.split("=")[0] + ('= "selfish"' if "mode" in change else '= "nope"'))
@@ -106,8 +113,8 @@ def test_bad_settings_are_one_clear_rubric_error(change, message):
 
 def test_default_rubric_digest_is_unchanged_by_settings():
     rubric = parse_rubric(DEFAULT_RUBRIC)
-    assert rubric.digest() == "{}".format(rubric.digest())  # stable
-    with_settings = parse_rubric(DEFAULT_RUBRIC.replace('seed = 0\n', 'seed = 0\nmode = "both"\n', 1))
+    assert rubric.digest() == f"{rubric.digest()}"  # stable
+    with_settings = parse_rubric(DEFAULT_RUBRIC.replace("seed = 0\n", 'seed = 0\nmode = "both"\n', 1))
     assert with_settings.digest() != rubric.digest()
 
 
@@ -140,7 +147,9 @@ def test_a_buggy_solution_fails_in_self_mode_too():
 
 
 def test_in_place_changes_made_in_the_sandbox_are_seen_by_the_grader(tmp_path):
-    source_text = CS231N.read_text() + '''
+    source_text = (
+        CS231N.read_text()
+        + """
 
 class ShrinksWeights(TwoLayerNet):
     def loss(self, X, y=None, reg=0.0):
@@ -154,7 +163,8 @@ class ReplacesWeights(TwoLayerNet):
         result = TwoLayerNet.loss(self, X, y, reg)
         self.params["W1"] = self.params["W1"] * 0.5  # a new array: the caller's is untouched
         return result
-'''
+"""
+    )
     path = tmp_path / "submission.py"
     path.write_text(source_text)
     for function, kept in (("ShrinksWeights", 0), ("ReplacesWeights", 1)):
@@ -193,14 +203,23 @@ ATTRIBUTES = 'numpy = true\nargs = ["x", "y"]\ninstance = "bare"\nattributes = [
 STEP = 'numpy = true\ngrads_from = "step"\nlr = 0.1\nreturns = []'
 
 
-@pytest.mark.parametrize("file, function, spec, adapter, full", [
-    ("two_functions.py", "forward", "deeplearning-ai", TWO_FUNCTIONS.replace("{backward}", "backward"), True),
-    ("two_functions.py", "forward", "deeplearning-ai", TWO_FUNCTIONS.replace("{backward}", "backward_db1_not_averaged"), False),
-    ("attribute_grads.py", "Network", "nielsen", ATTRIBUTES, True),
-    ("attribute_grads.py", "MeanLastBias", "nielsen", ATTRIBUTES, False),
-    ("sgd_step.py", "train_step", "nielsen", STEP, True),
-    ("sgd_step.py", "train_step_ascends_last_bias", "nielsen", STEP, False),
-])
+@pytest.mark.parametrize(
+    "file, function, spec, adapter, full",
+    [
+        ("two_functions.py", "forward", "deeplearning-ai", TWO_FUNCTIONS.replace("{backward}", "backward"), True),
+        (
+            "two_functions.py",
+            "forward",
+            "deeplearning-ai",
+            TWO_FUNCTIONS.replace("{backward}", "backward_db1_not_averaged"),
+            False,
+        ),
+        ("attribute_grads.py", "Network", "nielsen", ATTRIBUTES, True),
+        ("attribute_grads.py", "MeanLastBias", "nielsen", ATTRIBUTES, False),
+        ("sgd_step.py", "train_step", "nielsen", STEP, True),
+        ("sgd_step.py", "train_step_ascends_last_bias", "nielsen", STEP, False),
+    ],
+)
 def test_adapter_shapes_are_graded_in_the_sandbox(file, function, spec, adapter, full):
     """Two calls chained in the sandbox, gradients read from attributes there, and an in-place
     SGD step mirrored back: the grader's verdicts are the in-process ones."""
@@ -215,6 +234,8 @@ def test_adapter_shapes_are_graded_in_the_sandbox(file, function, spec, adapter,
 
 
 def test_compose_adapters_are_refused_by_the_grader():
-    text = SHAPE_RUBRIC.format(function="Linear", spec="nielsen", adapter='numpy = true\ncompose = ["Linear", "Sigmoid", "Sigmoid"]')
+    text = SHAPE_RUBRIC.format(
+        function="Linear", spec="nielsen", adapter='numpy = true\ncompose = ["Linear", "Sigmoid", "Sigmoid"]'
+    )
     with pytest.raises(RubricError, match="compose adapter"):
         parse_rubric(text, "r")

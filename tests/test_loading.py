@@ -22,7 +22,12 @@ def test_magics_and_shell_lines_are_skipped_keeping_blocks_valid():
 
 
 def test_notebook_cells_run_in_order_and_their_prints_are_captured(tmp_path):
-    path = notebook(tmp_path, "%matplotlib inline\nimport torch\nscale = 2", "print('hello from the notebook')", "def forward_backward(x, y, W, b):\n    return scale")
+    path = notebook(
+        tmp_path,
+        "%matplotlib inline\nimport torch\nscale = 2",
+        "print('hello from the notebook')",
+        "def forward_backward(x, y, W, b):\n    return scale",
+    )
     target = load_target(path)
     assert target.function(None, None, None, None) == 2
     assert target.output == "hello from the notebook\n" and target.warnings == []
@@ -32,7 +37,9 @@ def test_a_failing_demo_cell_is_a_warning_not_a_lost_function(tmp_path):
     path = notebook(tmp_path, "def forward_backward(x, y, W, b):\n    return 1", "forward_backward(undefined, 1, 2, 3)")
     target = load_target(path)
     assert target.function(0, 0, 0, 0) == 1
-    assert target.warnings == ["cell 2 raised: NameError: name 'undefined' is not defined (at nb.ipynb [cell 2]:1: forward_backward(undefined, 1, 2, 3))"]
+    assert target.warnings == [
+        "cell 2 raised: NameError: name 'undefined' is not defined (at nb.ipynb [cell 2]:1: forward_backward(undefined, 1, 2, 3))"
+    ]
 
 
 def test_a_function_defined_after_a_failing_cell_is_still_found(tmp_path):
@@ -64,7 +71,9 @@ def test_module_attr_and_function_option(tmp_path, monkeypatch):
 
 def test_a_file_can_import_a_helper_beside_it(tmp_path):
     (tmp_path / "helpers_beside.py").write_text("VALUE = 7\n")
-    (tmp_path / "impl.py").write_text("from helpers_beside import VALUE\ndef forward_backward(x, y, W, b):\n    return VALUE\n")
+    (tmp_path / "impl.py").write_text(
+        "from helpers_beside import VALUE\ndef forward_backward(x, y, W, b):\n    return VALUE\n"
+    )
     assert load_target(str(tmp_path / "impl.py")).function(0, 0, 0, 0) == 7
 
 

@@ -26,16 +26,35 @@ from gradcheck.presets import get_preset
 SHAPES = Path(__file__).resolve().parent / "corpus" / "shapes"
 NOTEBOOK = SHAPES / "notebook_globals.py"
 BATCH = get_preset("seed", batch=True)
-GLOBALS = Adapter("notebook", numpy=True, args=("x", "y"), params_from="globals", grads_from="globals",
-                  grad_keys=("dW{n}", "db{n}"), returns=("loss",), depth=2)
-STEP = Adapter("notebook-step", numpy=True, args=(), params_from="globals", data=("X", "Y"), grads_from="step",
-               lr=0.5, returns=("loss",), depth=2)
+GLOBALS = Adapter(
+    "notebook",
+    numpy=True,
+    args=("x", "y"),
+    params_from="globals",
+    grads_from="globals",
+    grad_keys=("dW{n}", "db{n}"),
+    returns=("loss",),
+    depth=2,
+)
+STEP = Adapter(
+    "notebook-step",
+    numpy=True,
+    args=(),
+    params_from="globals",
+    data=("X", "Y"),
+    grads_from="step",
+    lr=0.5,
+    returns=("loss",),
+    depth=2,
+)
 # the notebook's own widths: stale globals fit, so only their values can give them away
 OWN_WIDTHS = [CaseSpec((6, 8, 2), batch, seed=seed) for batch in (1, 10) for seed in (0, 1)]
 
 
 def check(target, function: str, adapter: Adapter = GLOBALS, **kwargs):
-    return gradcheck.check(target, function=function, spec=BATCH, adapter=adapter, max_examples=0, devices=("cpu",), **kwargs)
+    return gradcheck.check(
+        target, function=function, spec=BATCH, adapter=adapter, max_examples=0, devices=("cpu",), **kwargs
+    )
 
 
 def blamed(report) -> set[tuple]:
@@ -55,7 +74,9 @@ def test_the_cases_parameters_are_used_not_the_notebooks():
     report = check(str(NOTEBOOK), "backprop", cases=OWN_WIDTHS)
     assert report.failures == [] and len(report.run.results) >= len(OWN_WIDTHS)
     unbound = dataclasses.replace(GLOBALS, params_from="args", args=("x", "y"))
-    assert any(f.check == "gradient-values" for f in check(str(NOTEBOOK), "backprop", unbound, cases=OWN_WIDTHS).failures)
+    assert any(
+        f.check == "gradient-values" for f in check(str(NOTEBOOK), "backprop", unbound, cases=OWN_WIDTHS).failures
+    )
 
 
 def test_a_stale_global_is_blamed_on_the_first_layer():
@@ -97,11 +118,16 @@ def test_a_real_notebook(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     source = NOTEBOOK.read_text(encoding="utf-8")
     head, _, rest = source.partition("\ndef sigmoid")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(head), nbformat.v4.new_code_cell("def sigmoid" + rest)])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(head), nbformat.v4.new_code_cell("def sigmoid" + rest)]
+    )
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, str(path))
     assert check(str(path), "backprop", cases=OWN_WIDTHS).failures == []
-    assert {(l, p) for _, l, p in blamed(check(str(path), "backprop_stale_W2", cases=OWN_WIDTHS))} == {(0, "W"), (0, "b")}
+    assert {(l, p) for _, l, p in blamed(check(str(path), "backprop_stale_W2", cases=OWN_WIDTHS))} == {
+        (0, "W"),
+        (0, "b"),
+    }
 
 
 def test_globals_options_are_validated():
@@ -115,7 +141,9 @@ def test_globals_options_are_validated():
         Adapter(params_from="globals", instance="bare", method="loss", attributes=("params",))
 
 
-@pytest.mark.parametrize("option", ['params_from = "globals"', 'grads_from = "globals"\ngrad_keys = ["dW{n}", "db{n}"]'])
+@pytest.mark.parametrize(
+    "option", ['params_from = "globals"', 'grads_from = "globals"\ngrad_keys = ["dW{n}", "db{n}"]']
+)
 def test_the_grader_refuses_globals_adapters(option):
     text = f'name = "r"\nmax_examples = 0\n\n[adapter]\nnumpy = true\n{option}\n\n[[tests]]\nname = "G"\nchecks = ["gradient-values"]\n'
     with pytest.raises(RubricError, match="notebook-globals adapter") as info:

@@ -39,14 +39,21 @@ def test_a_correct_implementation_passes_the_whole_checklist(pytester):
     assert result.ret == pytest.ExitCode.OK
     counts = outcome_counts(result)
     assert counts["failed"] == 0 and counts["passed"] + counts["skipped"] == SUITE_SIZE
-    for name in ("test_returns_loss_and_gradient_lists", "test_loss_value", "test_values_match_finite_differences", "test_no_hidden_state"):
+    for name in (
+        "test_returns_loss_and_gradient_lists",
+        "test_loss_value",
+        "test_values_match_finite_differences",
+        "test_no_hidden_state",
+    ):
         result.stdout.fnmatch_lines([f"*TestConformance::{name} PASSED*"])
     if NO_GPU:
         result.stdout.fnmatch_lines(["*test_cpu_and_cuda_agree SKIPPED*"])
         assert "needs a CUDA GPU" in result.stdout.str()
 
 
-@pytest.mark.parametrize("path", sorted(p for p in MUTANTS.glob("*.py") if p.stem != "cuda_no_device"), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted(p for p in MUTANTS.glob("*.py") if p.stem != "cuda_no_device"), ids=lambda p: p.stem
+)
 def test_each_regime_bug_fails_with_the_shrunk_network(pytester, path):
     from gradcheck.loading import load_target
 
@@ -70,7 +77,9 @@ def test_the_batch_flag_decides_whether_batches_are_checked(pytester):
 def test_a_target_that_cannot_be_loaded_is_a_usage_error(pytester):
     result = run(pytester, "--gradcheck-impl", "no_such_file.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "gradcheck: cannot load --gradcheck-impl no_such_file.py: no such file: no_such_file.py" in result.stderr.str()
+    assert (
+        "gradcheck: cannot load --gradcheck-impl no_such_file.py: no such file: no_such_file.py" in result.stderr.str()
+    )
     pytester.makepyfile(other="def something_else(x, y, W, b):\n    pass\n")
     result = run(pytester, "--gradcheck-impl", "other.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -80,14 +89,20 @@ def test_a_target_that_cannot_be_loaded_is_a_usage_error(pytester):
 def test_function_and_module_targets(pytester):
     pytester.makepyfile(impl=CORRECT.read_text().replace("def forward_backward", "def backprop"))
     quick = ["--gradcheck-max-examples", "10"]
-    assert run(pytester, "--gradcheck-impl", "impl.py", "--gradcheck-function", "backprop", *quick).ret == pytest.ExitCode.OK
+    assert (
+        run(pytester, "--gradcheck-impl", "impl.py", "--gradcheck-function", "backprop", *quick).ret
+        == pytest.ExitCode.OK
+    )
     assert run(pytester, "--gradcheck-impl", "reference_impl:forward_backward", *quick).ret == pytest.ExitCode.OK
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--gradcheck-max-examples", "-3"], "gradcheck: --gradcheck-max-examples '-3' is not a whole number of at least 0"),
+        (
+            ["--gradcheck-max-examples", "-3"],
+            "gradcheck: --gradcheck-max-examples '-3' is not a whole number of at least 0",
+        ),
         (["--gradcheck-seed", "abc"], "gradcheck: --gradcheck-seed 'abc' is not a whole number"),
     ],
 )
@@ -101,7 +116,9 @@ def test_ini_settings_mirror_the_options_and_the_command_line_wins(pytester):
     pytester.makeini(f"[pytest]\ngradcheck_impl = {CORRECT}\ngradcheck_max_examples = 5\ngradcheck_seed = 3\n")
     from_ini = run(pytester)
     assert from_ini.ret == pytest.ExitCode.OK
-    from_ini.stdout.fnmatch_lines([f"gradcheck: impl={CORRECT} function=forward_backward batch=False max_examples=5 seed=3"])
+    from_ini.stdout.fnmatch_lines(
+        [f"gradcheck: impl={CORRECT} function=forward_backward batch=False max_examples=5 seed=3"]
+    )
     overridden = run(pytester, "--gradcheck-max-examples", "7")
     assert overridden.ret == pytest.ExitCode.OK
     overridden.stdout.fnmatch_lines(["gradcheck: impl=* max_examples=7 seed=3"])
@@ -154,14 +171,22 @@ def test_fixtures_markers_and_options_are_documented(pytester):
     assert "@pytest.mark.cuda: needs a CUDA GPU" in markers and "@pytest.mark.gradcheck:" in markers
     help_text = run(pytester, "--help").stdout.str()
     assert "gradient checking of hand-written backprop (gradcheck):" in help_text
-    for option in ("--gradcheck-impl", "--gradcheck-function", "--gradcheck-batch", "--gradcheck-max-examples", "--gradcheck-seed"):
+    for option in (
+        "--gradcheck-impl",
+        "--gradcheck-function",
+        "--gradcheck-batch",
+        "--gradcheck-max-examples",
+        "--gradcheck-seed",
+    ):
         assert option in help_text
     for ini in ("gradcheck_impl", "gradcheck_function", "gradcheck_batch", "gradcheck_max_examples", "gradcheck_seed"):
         assert re.search(rf"^\s+{ini} ", help_text, re.M), ini
 
 
 def test_cuda_tests_are_skipped_with_a_reason_never_passed_silently(pytester):
-    pytester.makepyfile(test_gpu="import pytest\n\n@pytest.mark.cuda\ndef test_on_gpu():\n    assert False, 'ran without a GPU'\n")
+    pytester.makepyfile(
+        test_gpu="import pytest\n\n@pytest.mark.cuda\ndef test_on_gpu():\n    assert False, 'ran without a GPU'\n"
+    )
     result = run(pytester, "-rs", "--strict-markers")
     if NO_GPU:
         result.assert_outcomes(skipped=1)
@@ -199,5 +224,7 @@ def test_the_cli_and_the_plugin_agree(pytester, capsys, path):
     assert (code == 0) == (result.ret == pytest.ExitCode.OK) == cli["passed"]
     cli_failures = [(f["check"], f["layer"], f["param"]) for f in cli["failures"]]
     details = result.stdout.str().split("short test summary info")[0]  # the summary repeats messages (in full under CI)
-    plugin_failures = [(check, int(layer) if layer else None, param or None) for check, layer, param in FAILURE_LINE.findall(details)]
+    plugin_failures = [
+        (check, int(layer) if layer else None, param or None) for check, layer, param in FAILURE_LINE.findall(details)
+    ]
     assert cli_failures == sorted(plugin_failures, key=lambda f: CHECKS.index(f[0]))  # same first failure, same order

@@ -32,7 +32,14 @@ def test_every_preset_is_documented_and_valid():
 
 def test_presets_state_their_sources_math():
     cs = get_preset("cs231n-two-layer")
-    assert (cs.hidden.name, cs.output.name, cs.criterion, cs.batch_reduction, cs.l2_form, cs.l2_biases) == ("relu", "identity", "softmax_ce", "mean", "full", False)
+    assert (cs.hidden.name, cs.output.name, cs.criterion, cs.batch_reduction, cs.l2_form, cs.l2_biases) == (
+        "relu",
+        "identity",
+        "softmax_ce",
+        "mean",
+        "full",
+        False,
+    )
     assert get_preset("cs231n-two-layer-half").l2_form == "half"
     ex4 = get_preset("coursera-ml-ex4")
     assert (ex4.criterion, ex4.output_reduction, ex4.batch_reduction, ex4.l2_batch_mean) == ("bce", "sum", "mean", True)
@@ -51,7 +58,12 @@ def test_settings_precedence_explicit_over_pyproject_over_defaults():
 
 @pytest.mark.parametrize(
     "section, match",
-    [({"spec": "nope"}, "not one of"), ({"mode": "strict"}, "mode 'strict'"), ({"colour": 1}, "unknown setting 'colour'"), ({"spec": {"l3": 1}}, "l3")],
+    [
+        ({"spec": "nope"}, "not one of"),
+        ({"mode": "strict"}, "mode 'strict'"),
+        ({"colour": 1}, "unknown setting 'colour'"),
+        ({"spec": {"l3": 1}}, "l3"),
+    ],
 )
 def test_bad_settings_say_why(section, match):
     with pytest.raises(ValueError, match=match):
@@ -66,11 +78,21 @@ def test_pyproject_is_read_from_the_working_directory(tmp_path, monkeypatch):
 
 
 def test_api_takes_a_preset_an_adapter_and_a_mode():
-    net = gradcheck.check(CS231N_FILE, function="TwoLayerNet", spec="cs231n-two-layer", adapter="cs231n", max_examples=3, devices=["cpu"])
+    net = gradcheck.check(
+        CS231N_FILE, function="TwoLayerNet", spec="cs231n-two-layer", adapter="cs231n", max_examples=3, devices=["cpu"]
+    )
     assert net.passed, [f.message for f in net.failures]
     assert {r.case.depth for r in net.run.results} == {2}
     assert any("adapter cs231n" in w and "mode spec" in w for w in net.warnings)
-    half = gradcheck.check(CS231N_FILE, function="HalfRegWithBiases", spec="cs231n-two-layer", adapter="cs231n", max_examples=0, devices=["cpu"], mode="self")
+    half = gradcheck.check(
+        CS231N_FILE,
+        function="HalfRegWithBiases",
+        spec="cs231n-two-layer",
+        adapter="cs231n",
+        max_examples=0,
+        devices=["cpu"],
+        mode="self",
+    )
     assert half.passed and any("mode self" in w for w in half.warnings)
 
 
@@ -81,14 +103,40 @@ def run_cli(capsys, *argv):
 
 
 def test_cli_spec_adapter_and_mode(capsys):
-    code, report = run_cli(capsys, CS231N_FILE, "--function", "TwoLayerNet", "--spec", "cs231n-two-layer", "--adapter", "cs231n")
+    code, report = run_cli(
+        capsys, CS231N_FILE, "--function", "TwoLayerNet", "--spec", "cs231n-two-layer", "--adapter", "cs231n"
+    )
     assert code == 0 and report["passed"]
-    code, report = run_cli(capsys, CS231N_FILE, "--function", "Db2TimesN", "--spec", "cs231n-two-layer", "--adapter", "cs231n")
+    code, report = run_cli(
+        capsys, CS231N_FILE, "--function", "Db2TimesN", "--spec", "cs231n-two-layer", "--adapter", "cs231n"
+    )
     assert code == 1
     assert {(f["check"], f["layer"], f["param"]) for f in report["failures"]} == {("gradient-values", 1, "b")}
-    code, report = run_cli(capsys, CS231N_FILE, "--function", "HalfRegWithBiases", "--spec", "cs231n-two-layer", "--adapter", "cs231n", "--mode", "self")
+    code, report = run_cli(
+        capsys,
+        CS231N_FILE,
+        "--function",
+        "HalfRegWithBiases",
+        "--spec",
+        "cs231n-two-layer",
+        "--adapter",
+        "cs231n",
+        "--mode",
+        "self",
+    )
     assert code == 0 and any("mode self" in w for w in report["warnings"])
-    code, report = run_cli(capsys, CS231N_FILE, "--function", "HalfRegWithBiases", "--spec", "cs231n-two-layer", "--adapter", "cs231n", "--mode", "both")
+    code, report = run_cli(
+        capsys,
+        CS231N_FILE,
+        "--function",
+        "HalfRegWithBiases",
+        "--spec",
+        "cs231n-two-layer",
+        "--adapter",
+        "cs231n",
+        "--mode",
+        "both",
+    )
     assert code == 1 and {f["kind"] for f in report["failures"]} <= {"value", "type"}
 
 

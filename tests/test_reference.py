@@ -2,10 +2,11 @@
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from devices import DEVICES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import reference_impl
-from devices import DEVICES
 
 
 def autograd_gradients(x, y, W, b):

@@ -81,7 +81,9 @@ def _private_tmp(tmp_path, monkeypatch):
     folder.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(folder))
     yield
-    assert not [p.name for p in folder.iterdir() if p.name.startswith("gradcheck-sbx-")], "a sandbox left its working folder behind"
+    assert not [p.name for p in folder.iterdir() if p.name.startswith("gradcheck-sbx-")], (
+        "a sandbox left its working folder behind"
+    )
 
 
 # -- the wire: no pickle, exact numbers, the checks' distinctions kept ------------------------------
@@ -109,7 +111,11 @@ def test_wire_keeps_what_the_checks_judge():
     back = wire.decode(json.loads(json.dumps(wire.encode(value))))
     assert isinstance(back, tuple) and isinstance(back[1], list) and isinstance(back[2], tuple)
     assert type(back[0]) is torch.Tensor
-    assert isinstance(back[1][0], torch.Tensor) and type(back[1][0]) is not torch.Tensor and type(back[1][0]).__name__ == "Parameter"
+    assert (
+        isinstance(back[1][0], torch.Tensor)
+        and type(back[1][0]) is not torch.Tensor
+        and type(back[1][0]).__name__ == "Parameter"
+    )
     assert back[1][1] is None
     assert back[1][2] == {"a": 1}  # dicts travel (CS231n's grads), for adapters to read
     assert back[2] == (3, 2.5, True) and type(back[2][2]) is bool
@@ -134,7 +140,23 @@ def test_wire_rejects_malformed_messages(message):
 
 def test_the_child_side_imports_nothing_of_the_harness():
     """The code that runs beside a submission holds no answer key: stdlib and torch only."""
-    allowed = {"json", "os", "signal", "sys", "time", "traceback", "linecache", "inspect", "torch", "math", "re", "typing", "__future__", "_gradcheck_wire", "_gradcheck_calling"}
+    allowed = {
+        "json",
+        "os",
+        "signal",
+        "sys",
+        "time",
+        "traceback",
+        "linecache",
+        "inspect",
+        "torch",
+        "math",
+        "re",
+        "typing",
+        "__future__",
+        "_gradcheck_wire",
+        "_gradcheck_calling",
+    }
     for name in ("child.py", "wire.py", "calling.py"):
         tree = ast.parse((ROOT / "gradcheck" / "sandbox" / name).read_text())
         imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
@@ -145,7 +167,16 @@ def test_the_child_side_imports_nothing_of_the_harness():
 # -- faithful: sandboxed verdicts are in-process verdicts -------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["correct/loops.py", "buggy/seed_bug.py", "buggy/input_mutation_sgd.py", "buggy/grad_accumulation.py", "buggy/width1_squeeze_raises.py"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "correct/loops.py",
+        "buggy/seed_bug.py",
+        "buggy/input_mutation_sgd.py",
+        "buggy/grad_accumulation.py",
+        "buggy/width1_squeeze_raises.py",
+    ],
+)
 def test_sandboxed_report_equals_in_process_report(path):
     target = str(CORPUS / path)
     specs = builtin_cases(devices=("cpu",))
@@ -237,11 +268,15 @@ def test_forged_reply_on_the_channel_fails_the_call_only():
 
 
 def test_exceptions_come_back_with_the_submissions_line(tmp_path):
-    path = _write(tmp_path, "student.py", """
+    path = _write(
+        tmp_path,
+        "student.py",
+        """
         def forward_backward(x, y, W, b):
             scale = 2
             raise KeyError("no such layer")
-    """)
+    """,
+    )
     with SandboxedFunction(path, limits=FAST) as fn:
         assert fn.load().ok
         _, outcome = _one_case(fn)
@@ -271,8 +306,21 @@ def test_load_errors_are_one_line(tmp_path):
 
 
 def test_notebook_with_magics_and_a_failing_demo_cell(tmp_path):
-    cells = ["%matplotlib inline\nimport torch", CORRECT, "forward_backward(None, None, None, None)  # a broken demo", "!pip install nothing"]
-    notebook = {"cells": [{"id": f"c{i}", "cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for i, c in enumerate(cells)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    cells = [
+        "%matplotlib inline\nimport torch",
+        CORRECT,
+        "forward_backward(None, None, None, None)  # a broken demo",
+        "!pip install nothing",
+    ]
+    notebook = {
+        "cells": [
+            {"id": f"c{i}", "cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}
+            for i, c in enumerate(cells)
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = tmp_path / "student.ipynb"
     path.write_text(json.dumps(notebook))
     with SandboxedFunction(path, limits=FAST) as fn:
@@ -299,7 +347,11 @@ def test_folder_with_helpers_and_a_decoy_torch_module(tmp_path):
 
 def _printed(tmp_path, source: str, **kwargs) -> str:
     """Run ``source`` (its top-level code) in a sandbox; what it printed."""
-    path = _write(tmp_path, "probe_submission.py", textwrap.dedent(source) + "\n\ndef forward_backward(x, y, W, b):\n    return None\n")
+    path = _write(
+        tmp_path,
+        "probe_submission.py",
+        textwrap.dedent(source) + "\n\ndef forward_backward(x, y, W, b):\n    return None\n",
+    )
     with SandboxedFunction(path, limits=FAST, **kwargs) as fn:
         outcome = fn.load()
     assert outcome.ok, outcome.error
@@ -307,24 +359,37 @@ def _printed(tmp_path, source: str, **kwargs) -> str:
 
 
 def test_harness_is_not_importable(tmp_path):
-    out = _printed(tmp_path, """
+    out = _printed(
+        tmp_path,
+        """
         for name in ("reference_impl", "gradcheck", "gradcheck.oracles"):
             try:
                 __import__(name)
                 print("IMPORTED", name)
             except ImportError:
                 print("BLOCKED", name)
-    """)
+    """,
+    )
     assert "IMPORTED" not in out and out.count("BLOCKED") == 3
 
 
-@pytest.mark.skipif(not ISOLATION.mount, reason="no mount namespace on this machine: harness files stay readable (documented)")
+@pytest.mark.skipif(
+    not ISOLATION.mount, reason="no mount namespace on this machine: harness files stay readable (documented)"
+)
 def test_harness_rubric_and_other_submissions_are_hidden(tmp_path):
     rubric = tmp_path / "rubric.toml"
     rubric.write_text("secret = 1\n")
     other = _write(tmp_path, "other_student.py", CORRECT)
-    secrets = [ROOT / "reference_impl" / "__init__.py", ROOT / "gradcheck" / "oracles.py", CORPUS / "correct" / "loops.py", rubric, other]
-    out = _printed(tmp_path, f"""
+    secrets = [
+        ROOT / "reference_impl" / "__init__.py",
+        ROOT / "gradcheck" / "oracles.py",
+        CORPUS / "correct" / "loops.py",
+        rubric,
+        other,
+    ]
+    out = _printed(
+        tmp_path,
+        f"""
         import os
         for path in {[str(p) for p in secrets]!r}:
             try:
@@ -332,7 +397,9 @@ def test_harness_rubric_and_other_submissions_are_hidden(tmp_path):
                     print("READ", path, len(f.read()))
             except OSError as exc:
                 print("DENIED", path, type(exc).__name__)
-    """, hide=[rubric])
+    """,
+        hide=[rubric],
+    )
     readable = [line for line in out.splitlines() if line.startswith("READ") and not line.endswith(" 0")]
     assert readable == []
 
@@ -341,14 +408,17 @@ def test_harness_rubric_and_other_submissions_are_hidden(tmp_path):
 def test_nothing_outside_the_working_folder_is_writable(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    out = _printed(tmp_path, f"""
-        for path in ({str(outside / 'planted.json')!r}, "/tmp/planted.json", "../planted.json", "inside.json"):
+    out = _printed(
+        tmp_path,
+        f"""
+        for path in ({str(outside / "planted.json")!r}, "/tmp/planted.json", "../planted.json", "inside.json"):
             try:
                 open(path, "w").write("{{}}")
                 print("WROTE", path)
             except OSError:
                 print("REFUSED", path)
-    """)
+    """,
+    )
     assert "WROTE inside.json" in out and out.count("WROTE") == 1
     assert not (outside / "planted.json").exists()
 
@@ -360,14 +430,17 @@ def test_no_network(tmp_path):
     listener.listen(1)
     listener.settimeout(0.5)
     port = listener.getsockname()[1]
-    out = _printed(tmp_path, f"""
+    out = _printed(
+        tmp_path,
+        f"""
         import socket
         try:
             socket.create_connection(("127.0.0.1", {port}), timeout=2)
             print("CONNECTED")
         except OSError as exc:
             print("NO NETWORK", type(exc).__name__)
-    """)
+    """,
+    )
     with pytest.raises(socket.timeout):
         listener.accept()
     listener.close()
@@ -376,16 +449,23 @@ def test_no_network(tmp_path):
 
 @pytest.mark.skipif(not ISOLATION.pid, reason="no PID namespace on this machine")
 def test_pid_namespace_hides_the_grader(tmp_path):
-    out = _printed(tmp_path, f"""
+    out = _printed(
+        tmp_path,
+        f"""
         import os
         print("PID", os.getpid(), "GRADER VISIBLE", os.path.exists("/proc/{os.getpid()}/cmdline") and b"pytest" in open("/proc/{os.getpid()}/cmdline", "rb").read())
-    """)
+    """,
+    )
     assert "PID 1 GRADER VISIBLE False" in out
 
 
-@pytest.mark.skipif(ISOLATION.drop_uid is None and not ISOLATION.user, reason="the child runs as the grader's own user here")
+@pytest.mark.skipif(
+    ISOLATION.drop_uid is None and not ISOLATION.user, reason="the child runs as the grader's own user here"
+)
 def test_runs_without_privileges(tmp_path):
-    out = _printed(tmp_path, """
+    out = _printed(
+        tmp_path,
+        """
         import os
         print("UID", os.getuid(), "EUID", os.geteuid())
         try:
@@ -393,5 +473,6 @@ def test_runs_without_privileges(tmp_path):
             print("BECAME ROOT")
         except OSError:
             print("NO PRIVILEGE")
-    """)
+    """,
+    )
     assert "NO PRIVILEGE" in out and ("UID 0 " not in out or ISOLATION.user)

@@ -1,21 +1,23 @@
 """Self-consistency mode: gradients judged against the implementation's own loss."""
 
 import pytest
+from test_adapters import TWO_LAYER, load
+from test_kinks import RELU, near_kinks, relu_backprop
 
 from gradcheck.adapters import wrap
 from gradcheck.cases import CaseSpec
 from gradcheck.checker import check_case, check_cases, compute_truth
 from gradcheck.presets import get_preset
 from gradcheck.selfconsistency import KIND
-from test_adapters import TWO_LAYER, load
-from test_kinks import RELU, near_kinks, relu_backprop
 
 CS231N = get_preset("cs231n-two-layer")
 CASES = TWO_LAYER + [CaseSpec((5, 6, 4), 3, seed=2)]
 
 
 def run(cls_name, mode):
-    return check_cases(wrap(getattr(load("cs231n_two_layer"), cls_name), "cs231n", CS231N), CASES, spec=CS231N, mode=mode)
+    return check_cases(
+        wrap(getattr(load("cs231n_two_layer"), cls_name), "cs231n", CS231N), CASES, spec=CS231N, mode=mode
+    )
 
 
 def failures(r):
@@ -38,7 +40,11 @@ def test_the_correct_solution_passes_every_mode_and_self_mode_really_ran():
 
 @pytest.mark.parametrize(
     "cls_name, wrong",
-    [("Db2TimesN", {(1, "b")}), ("RegOnBiases", {(0, "b"), (1, "b")}), ("AllOverN", {(0, "W"), (0, "b"), (1, "W"), (1, "b")})],
+    [
+        ("Db2TimesN", {(1, "b")}),
+        ("RegOnBiases", {(0, "b"), (1, "b")}),
+        ("AllOverN", {(0, "W"), (0, "b"), (1, "W"), (1, "b")}),
+    ],
 )
 def test_real_bugs_are_inconsistent_with_their_own_loss(cls_name, wrong):
     found = failures(run(cls_name, "self"))

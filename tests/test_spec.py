@@ -60,7 +60,9 @@ def _row_major_loss(spec: Spec, case) -> torch.Tensor:
     h = case.x.T
     for l, (W, b) in enumerate(zip(case.W, case.b)):
         h = h @ W.T + b.T
-        h = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "identity": lambda t: t}[spec.activation_at(l, len(case.W)).name](h)
+        h = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "identity": lambda t: t}[
+            spec.activation_at(l, len(case.W)).name
+        ](h)
     y, B = case.y.T, case.x.shape[1]
     reduce = "mean" if spec.batch_reduction == "mean" else "sum"
     if spec.criterion == "softmax_ce":
@@ -95,7 +97,9 @@ SPECS = [
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_losses_match_an_independent_formula(spec):
     case = make_case(CaseSpec((4, 5, 3), 4), spec)
-    assert math.isclose(float(spec.loss(case.x, case.y, case.W, case.b)), float(_row_major_loss(spec, case)), rel_tol=1e-12)
+    assert math.isclose(
+        float(spec.loss(case.x, case.y, case.W, case.b)), float(_row_major_loss(spec, case)), rel_tol=1e-12
+    )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -116,7 +120,10 @@ def test_the_penalty_is_differenced_not_assumed():
     """With L2 the gradient grows by exactly 2c·W (and 2c·b with biases), in both oracles."""
     plain = Spec("p", criterion="sse")
     case = make_case(CaseSpec((3, 4, 2), 2), plain)
-    for penalised, c, biases in ((dataclasses.replace(plain, l2=0.3), 0.3, False), (dataclasses.replace(plain, l2=0.3, l2_form="half", l2_biases=True), 0.15, True)):
+    for penalised, c, biases in (
+        (dataclasses.replace(plain, l2=0.3), 0.3, False),
+        (dataclasses.replace(plain, l2=0.3, l2_form="half", l2_biases=True), 0.15, True),
+    ):
         for oracle in (autograd_oracle, finite_difference_oracle):
             base, reg = oracle(plain, case), oracle(penalised, case)
             for layer in range(2):
@@ -165,7 +172,15 @@ def _hand_backprop(spec: Spec, bug: str | None = None):
 
 
 def test_a_correct_non_seed_implementation_passes_and_classic_bugs_fail_where_they_are():
-    spec = Spec("cs231n-like", batch=True, hidden="relu", output="identity", criterion="softmax_ce", batch_reduction="mean", l2=0.05)
+    spec = Spec(
+        "cs231n-like",
+        batch=True,
+        hidden="relu",
+        output="identity",
+        criterion="softmax_ce",
+        batch_reduction="mean",
+        l2=0.05,
+    )
     cases = [CaseSpec((4, 5, 3), 1), CaseSpec((4, 5, 3), 4), CaseSpec((3, 4, 4, 2), 3, dtype="float32")]
     assert not [f for r in check_cases(_hand_backprop(spec), cases, spec=spec).results for f in r.failures]
     run = check_cases(_hand_backprop(spec, "db-times-N"), cases, spec=spec)

@@ -4,8 +4,8 @@ import re
 
 import pytest
 import torch
-from hypothesis import given, settings
 from hypothesis import find as hypothesis_find
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument, NoSuchExample
 
@@ -43,7 +43,9 @@ def test_cases_are_built_from_their_spec(case):
 
 
 def test_everything_shrinks_to_the_simplest_case():
-    assert find(gs.case_specs(batch=gs.batch_sizes()), lambda s: True) == CaseSpec((1, 1), 1, "float64", "cpu", "normal", 0)
+    assert find(gs.case_specs(batch=gs.batch_sizes()), lambda s: True) == CaseSpec(
+        (1, 1), 1, "float64", "cpu", "normal", 0
+    )
 
 
 @pytest.mark.parametrize(

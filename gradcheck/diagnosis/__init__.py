@@ -23,11 +23,20 @@ from ..report import Report
 from ..spec import SEED, Spec
 from .explanations import Explanation
 from .facts import failure_label
-from .hints import DIAGNOSIS_IDS, FIXES, consequence_hint, forward_hint, make_hint, nan_repeat_hint, shape_error_hint, stale_hint
+from .hints import (
+    DIAGNOSIS_IDS,
+    FIXES,
+    consequence_hint,
+    forward_hint,
+    make_hint,
+    nan_repeat_hint,
+    shape_error_hint,
+    stale_hint,
+)
 from .patterns import depth_partition, distinct, fails_only_when_stale, unit_width_partition
 from .rules import RULES, Context
 
-__all__ = ["diagnose", "DIAGNOSIS_IDS", "FIXES"]
+__all__ = ["DIAGNOSIS_IDS", "FIXES", "diagnose"]
 
 # Bugs that raise a shape error wherever the shapes don't happen to line up.
 SHAPE_SENSITIVE = {
@@ -39,7 +48,10 @@ SHAPE_SENSITIVE = {
     "layer0-uses-wrong-input",
     "relu-mask-wrong-layer",
 }
-_SHAPE_ERROR = re.compile(r"shapes cannot be multiplied|must match the size|size mismatch|cannot be broadcast|Expected size|Incompatible|inconsistent", re.I)
+_SHAPE_ERROR = re.compile(
+    r"shapes cannot be multiplied|must match the size|size mismatch|cannot be broadcast|Expected size|Incompatible|inconsistent",
+    re.I,
+)
 _WHOLE_CALL = ("call", "returns", "input-mutation", "hidden-state", "gradient-dtypes", "gradient-devices")
 
 
@@ -48,7 +60,12 @@ def _explain(ctx: Context, f: Failure) -> Explanation:
     try:
         return RULES[f.check](ctx, f)
     except Exception as exc:  # noqa: BLE001 - report it as evidence, keep the verdict
-        return Explanation("unclassified", "the diagnosis could not analyse this failure", 0.0, {"diagnosis_error": f"{type(exc).__name__}: {exc}"})
+        return Explanation(
+            "unclassified",
+            "the diagnosis could not analyse this failure",
+            0.0,
+            {"diagnosis_error": f"{type(exc).__name__}: {exc}"},
+        )
 
 
 def _depth_handling(failing: set, passing: set) -> bool:
@@ -70,7 +87,12 @@ def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
         if ctx.stateful:
             return Explanation("hidden-state", "", 0.9, {"consequence_of": "hidden-state"})
         if ctx.echo:
-            return Explanation("hidden-state", f"this fails only in calls that repeat an earlier call's shapes, and {ctx.echo}", 0.9, {"pattern": "fails only in calls that repeat an earlier call's shapes"})
+            return Explanation(
+                "hidden-state",
+                f"this fails only in calls that repeat an earlier call's shapes, and {ctx.echo}",
+                0.9,
+                {"pattern": "fails only in calls that repeat an earlier call's shapes"},
+            )
     if ctx.stateful or ctx.echo or f.check in _WHOLE_CALL:
         return e
     hard_coded = _only_at_other_regularisation(ctx)
@@ -78,12 +100,22 @@ def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
         return Explanation("regularization-hard-coded", hard_coded, 0.9, {"pattern": "fails only at λ = 0"})
     any_failure = lambda r: bool(r.failures)  # noqa: E731
     if unit_width_partition(results, any_failure):
-        return Explanation("width-one-layer", f"every network with a width-1 layer fails and every other one passes; here: {e.detail or e.id}", 0.85, {**e.evidence, "pattern": "fails exactly when a layer has width 1"})
+        return Explanation(
+            "width-one-layer",
+            f"every network with a width-1 layer fails and every other one passes; here: {e.detail or e.id}",
+            0.85,
+            {**e.evidence, "pattern": "fails exactly when a layer has width 1"},
+        )
     depths = depth_partition(results, any_failure)
     if depths and _depth_handling(*depths):
         bad, good = (", ".join(map(str, sorted(s))) for s in depths)
         at = f"; at depth {bad}: {e.detail}" if e.detail and e.id != "unclassified" else ""
-        return Explanation("wrong-depth-handling", f"every network of depth {bad} fails and every network of depth {good} passes{at}", 0.85, {**e.evidence, "pattern": f"fails at depth {bad}, passes at depth {good}"})
+        return Explanation(
+            "wrong-depth-handling",
+            f"every network of depth {bad} fails and every network of depth {good} passes{at}",
+            0.85,
+            {**e.evidence, "pattern": f"fails at depth {bad}, passes at depth {good}"},
+        )
     return e
 
 
@@ -92,7 +124,12 @@ def _only_at_other_regularisation(ctx: Context) -> str | None:
     the ``reg`` it is given (a λ written into the code happens to match the spec's)."""
     judged = [r for r in ctx.results if r.truth is not None]
     off = [r for r in judged if r.truth.spec.l2 != ctx.spec.l2]
-    if not ctx.spec.l2 or not off or any(r.failures for r in judged if r not in off) or not any(r.failures for r in off):
+    if (
+        not ctx.spec.l2
+        or not off
+        or any(r.failures for r in judged if r not in off)
+        or not any(r.failures for r in off)
+    ):
         return None
     return f"every case at λ = {ctx.spec.l2:g} passes and cases at λ = 0 fail: the regularisation doesn't follow the reg argument"
 
@@ -107,11 +144,20 @@ def _count_pattern(seen: list, count, symbol: str, axis: str, averaged: bool) ->
     ns = ", ".join(sorted({str(count(c)) for c, _ in seen}))
     if all(near(k * count(c), 1.0) for c, k in seen):
         if averaged:
-            return "scale-factor", f"1/{symbol} times the right value in every case ({symbol} = {ns}): divided by {symbol} twice"
-        return "mean-instead-of-sum", f"1/{symbol} times the right value in every case ({symbol} = {ns}): averaged over {axis} instead of summed"
+            return (
+                "scale-factor",
+                f"1/{symbol} times the right value in every case ({symbol} = {ns}): divided by {symbol} twice",
+            )
+        return (
+            "mean-instead-of-sum",
+            f"1/{symbol} times the right value in every case ({symbol} = {ns}): averaged over {axis} instead of summed",
+        )
     if all(near(k, count(c)) for c, k in seen):
         if averaged:
-            return "sum-instead-of-mean", f"{symbol} times the right value in every case ({symbol} = {ns}): summed over {axis} instead of averaged"
+            return (
+                "sum-instead-of-mean",
+                f"{symbol} times the right value in every case ({symbol} = {ns}): summed over {axis} instead of averaged",
+            )
         return "scale-factor", f"{symbol} times the right value in every case ({symbol} = {ns})"
     return None
 
@@ -120,16 +166,33 @@ def _settle_factors(found: list[tuple[Failure, Explanation]], spec: Spec = SEED)
     """A constant factor is the same in every case; 1/B (or B) follows each case's B. Decide
     run-wide, against the spec's reductions; where both fit (every case has the same B), the
     batch reading wins, as it does per case."""
-    seen = [(f.case, float(e.evidence["factor"])) for f, e in found if e.id in _FACTOR_IDS and "factor" in e.evidence and "consequence_of" not in e.evidence and f.case]
+    seen = [
+        (f.case, float(e.evidence["factor"]))
+        for f, e in found
+        if e.id in _FACTOR_IDS and "factor" in e.evidence and "consequence_of" not in e.evidence and f.case
+    ]
     if len(seen) < 2:
         return found
     near = lambda a, b: abs(a - b) <= 1e-3 * abs(b)  # noqa: E731
-    settled_as = _count_pattern(seen, lambda c: c.batch, "B", "the batch", spec.batch_reduction == "mean") if all(c.batch > 1 for c, _ in seen) else None
+    settled_as = (
+        _count_pattern(seen, lambda c: c.batch, "B", "the batch", spec.batch_reduction == "mean")
+        if all(c.batch > 1 for c, _ in seen)
+        else None
+    )
     if settled_as is None and spec.criterion != "softmax_ce" and all(c.widths[-1] > 1 for c, _ in seen):
-        settled_as = _count_pattern(seen, lambda c: c.widths[-1], "n_L", "the outputs", spec.criterion == "mse" or spec.output_reduction == "mean")
+        settled_as = _count_pattern(
+            seen,
+            lambda c: c.widths[-1],
+            "n_L",
+            "the outputs",
+            spec.criterion == "mse" or spec.output_reduction == "mean",
+        )
     if settled_as is None and all(near(k, seen[0][1]) for _, k in seen):
         k = seen[0][1]
-        settled_as = "scale-factor", f"{_FACTOR_WORDS.get(round(k, 12), f'{k:.4g}')} times the right value in every case"
+        settled_as = (
+            "scale-factor",
+            f"{_FACTOR_WORDS.get(round(k, 12), f'{k:.4g}')} times the right value in every case",
+        )
     if settled_as is None:
         return found
     id_, words = settled_as
@@ -148,19 +211,43 @@ def _consolidate(ctx: Context, found: list[tuple[Failure, Explanation]]) -> list
     roots = [(f, e) for f, e in found if "consequence_of" not in e.evidence]
     if any(e.id == "outer-product-wrong-activation" for _, e in roots):
         same = "; the other layers' outer products have the same mistake"
-        found = [(f, replace(e, id="outer-product-wrong-activation", detail=e.detail + same) if e.id == "layer0-uses-wrong-input" else e) for f, e in found]
+        found = [
+            (
+                f,
+                replace(e, id="outer-product-wrong-activation", detail=e.detail + same)
+                if e.id == "layer0-uses-wrong-input"
+                else e,
+            )
+            for f, e in found
+        ]
         roots = [(f, e) for f, e in found if "consequence_of" not in e.evidence]
-    value_root = next(((g, e) for g, e in roots if g.check in ("gradient-values", "gradient-shapes") and e.id in SHAPE_SENSITIVE), None)
+    value_root = next(
+        ((g, e) for g, e in roots if g.check in ("gradient-values", "gradient-shapes") and e.id in SHAPE_SENSITIVE),
+        None,
+    )
     cases = len(distinct(ctx.results))
     out, first_seen = [], {}
     for f, e in found:
-        if value_root and f.check == "call" and e.id == "exception" and _SHAPE_ERROR.search(f.message) and f.evidence.get("cases_showing_it", cases) < cases:
+        if (
+            value_root
+            and f.check == "call"
+            and e.id == "exception"
+            and _SHAPE_ERROR.search(f.message)
+            and f.evidence.get("cases_showing_it", cases) < cases
+        ):
             g, root = value_root
-            e = Explanation(root.id, e.detail, round(root.confidence * 0.9, 3), {**e.evidence, "consequence_of": failure_label(g), "shape_error": True})
+            e = Explanation(
+                root.id,
+                e.detail,
+                round(root.confidence * 0.9, 3),
+                {**e.evidence, "consequence_of": failure_label(g), "shape_error": True},
+            )
         elif "consequence_of" not in e.evidence:
             if e.id in first_seen and e.id != "unclassified":
                 e = replace(e, evidence={**e.evidence, "same_bug_as": first_seen[e.id]})
-            first_seen.setdefault(e.id, f"{failure_label(f)} (widths {list(f.case.widths)})" if f.case else failure_label(f))
+            first_seen.setdefault(
+                e.id, f"{failure_label(f)} (widths {list(f.case.widths)})" if f.case else failure_label(f)
+            )
         out.append((f, e))
     return _align_consequences(ctx, out)
 
@@ -183,7 +270,12 @@ def _honest(e: Explanation) -> Explanation:
     """A weak value-level match becomes ``unclassified``, naming what it was closest to."""
     if e.id == "unclassified" or e.confidence >= MIN_CONFIDENCE or "consequence_of" in e.evidence:
         return e
-    return Explanation("unclassified", f"no known bug fits well; the closest, {e.id} ({e.confidence:.0%}): {e.detail}", e.confidence, {**e.evidence, "closest": e.id})
+    return Explanation(
+        "unclassified",
+        f"no known bug fits well; the closest, {e.id} ({e.confidence:.0%}): {e.detail}",
+        e.confidence,
+        {**e.evidence, "closest": e.id},
+    )
 
 
 def _hint(f: Failure, e: Explanation, spec: Spec = SEED) -> str:
@@ -202,7 +294,9 @@ def _hint(f: Failure, e: Explanation, spec: Spec = SEED) -> str:
 
 
 def _json_safe(value) -> bool:
-    return isinstance(value, (int, float, str, type(None))) or (isinstance(value, list) and all(isinstance(v, (int, float, str)) for v in value))
+    return isinstance(value, (int, float, str, type(None))) or (
+        isinstance(value, list) and all(isinstance(v, (int, float, str)) for v in value)
+    )
 
 
 def diagnose(report: Report, spec: Spec = SEED) -> None:

@@ -28,19 +28,19 @@ from .facts import CaseFacts, Key, label, residual
 __all__ = [
     "Candidate",
     "Explanation",
-    "choose",
-    "from_delta",
-    "data_grads",
-    "prime_name",
-    "penalty_grad",
-    "output_signal",
-    "propagate",
-    "delta_candidates",
-    "weight_candidates",
     "bias_candidates",
-    "tensor_candidates",
+    "choose",
+    "data_grads",
+    "delta_candidates",
+    "from_delta",
     "named_factors",
+    "output_signal",
+    "penalty_grad",
+    "prime_name",
+    "propagate",
     "sup",
+    "tensor_candidates",
+    "weight_candidates",
 ]
 
 EXACT = 0.95  # inside the checker's own tolerance
@@ -106,7 +106,9 @@ def propagate(facts: CaseFacts, layer: int, upper: Tensor) -> Tensor:
 # -- scoring ---------------------------------------------------------------------------------
 
 
-def _score(facts: CaseFacts, layer: int, cand: Candidate, observed: dict[str, Tensor], expected: dict[str, Tensor]) -> tuple[float, float] | None:
+def _score(
+    facts: CaseFacts, layer: int, cand: Candidate, observed: dict[str, Tensor], expected: dict[str, Tensor]
+) -> tuple[float, float] | None:
     """(confidence, residual) when ``cand`` reproduces what was observed, else None.
 
     A candidate that the checker could not tell from the expected tensors explains nothing; one
@@ -120,7 +122,9 @@ def _score(facts: CaseFacts, layer: int, cand: Candidate, observed: dict[str, Te
         return None
     if all(facts.agrees((layer, p), cand.predicted[p], expected[p]) for p in params):
         return None  # the checker could not tell this bug from the truth
-    if not cand.facts.get("zeros") and all(facts.agrees((layer, p), cand.predicted[p], torch.zeros_like(expected[p])) for p in params):
+    if not cand.facts.get("zeros") and all(
+        facts.agrees((layer, p), cand.predicted[p], torch.zeros_like(expected[p])) for p in params
+    ):
         return None  # indistinguishable from zeros: the explicit zeros candidate speaks for it
     r = max(residual(observed[p], cand.predicted[p]) for p in params)
     if all(facts.agrees((layer, p), observed[p], cand.predicted[p]) for p in params):
@@ -132,7 +136,9 @@ def _score(facts: CaseFacts, layer: int, cand: Candidate, observed: dict[str, Te
     return (confidence * (FITTED if cand.dof else 1.0), r)
 
 
-def choose(facts: CaseFacts, layer: int, candidates: list[Candidate], observed: dict[str, Tensor], expected: dict[str, Tensor]) -> Explanation | None:
+def choose(
+    facts: CaseFacts, layer: int, candidates: list[Candidate], observed: dict[str, Tensor], expected: dict[str, Tensor]
+) -> Explanation | None:
     """The candidate that best reproduces ``observed``; ties between different bugs lower the confidence."""
     scored = []
     for order, cand in enumerate(candidates):
@@ -159,8 +165,14 @@ def _count_factors(n: int, symbol: str, axis: str, averaged: bool) -> list[tuple
     if n <= 1:
         return []
     if averaged:  # the spec divides by n: summing gives n times, dividing twice gives 1/n
-        return [(float(n), "sum-instead-of-mean", f"{symbol} = {n} (summed over {axis} instead of averaged)"), (1 / n, "scale-factor", f"1/{symbol} = 1/{n} (divided by {symbol} twice)")]
-    return [(1 / n, "mean-instead-of-sum", f"1/{symbol} = 1/{n} (averaged over {axis} instead of summed)"), (float(n), "scale-factor", f"{symbol} = {n}")]
+        return [
+            (float(n), "sum-instead-of-mean", f"{symbol} = {n} (summed over {axis} instead of averaged)"),
+            (1 / n, "scale-factor", f"1/{symbol} = 1/{n} (divided by {symbol} twice)"),
+        ]
+    return [
+        (1 / n, "mean-instead-of-sum", f"1/{symbol} = 1/{n} (averaged over {axis} instead of summed)"),
+        (float(n), "scale-factor", f"{symbol} = {n}"),
+    ]
 
 
 def named_factors(facts: CaseFacts) -> list[tuple[float, str, str]]:
@@ -177,7 +189,14 @@ def named_factors(facts: CaseFacts) -> list[tuple[float, str, str]]:
         if B > 1 and n_L > 1 and batch_mean == outputs_mean:
             both = _count_factors(B * n_L, "B·n_L", "the batch and the outputs", batch_mean)[0]
             factors.append(both)
-    factors += [(2.0, "scale-factor", "2"), (0.5, "scale-factor", "½"), (-2.0, "scale-factor", "−2"), (-0.5, "scale-factor", "−½"), (4.0, "scale-factor", "4"), (0.25, "scale-factor", "¼")]
+    factors += [
+        (2.0, "scale-factor", "2"),
+        (0.5, "scale-factor", "½"),
+        (-2.0, "scale-factor", "−2"),
+        (-0.5, "scale-factor", "−½"),
+        (4.0, "scale-factor", "4"),
+        (0.25, "scale-factor", "¼"),
+    ]
     unique: dict[float, tuple[float, str, str]] = {}
     for f in factors:
         unique.setdefault(round(f[0], 12), f)
@@ -186,22 +205,55 @@ def named_factors(facts: CaseFacts) -> list[tuple[float, str, str]]:
 
 def _fitted_factor(observed: dict[str, Tensor], expected: dict[str, Tensor]) -> float | None:
     """The least-squares c with observed ≈ c · expected, over every observed tensor."""
-    num = sum(float((observed[p] * expected[p]).sum()) for p in observed if p in expected and observed[p].shape == expected[p].shape)
-    den = sum(float((expected[p] * expected[p]).sum()) for p in observed if p in expected and observed[p].shape == expected[p].shape)
+    num = sum(
+        float((observed[p] * expected[p]).sum())
+        for p in observed
+        if p in expected and observed[p].shape == expected[p].shape
+    )
+    den = sum(
+        float((expected[p] * expected[p]).sum())
+        for p in observed
+        if p in expected and observed[p].shape == expected[p].shape
+    )
     return num / den if den > 0 else None
 
 
-def scale_candidates(facts: CaseFacts, expected: dict[str, Tensor], observed: dict[str, Tensor], what: str, delta: Tensor | None = None, offset: dict[str, Tensor] | None = None) -> list[Candidate]:
+def scale_candidates(
+    facts: CaseFacts,
+    expected: dict[str, Tensor],
+    observed: dict[str, Tensor],
+    what: str,
+    delta: Tensor | None = None,
+    offset: dict[str, Tensor] | None = None,
+) -> list[Candidate]:
     """``expected`` times a named constant (−1, 2, ½, 1/B, ...) or a fitted one, plus ``offset``
     (the L2 term, which a δ-level factor leaves alone)."""
     offset = offset or {p: torch.zeros_like(t) for p, t in expected.items()}
     cands = []
     for value, id_, words in named_factors(facts):
-        cands.append(Candidate(id_, f"{what} is {words} times the right value", {p: value * t + offset[p] for p, t in expected.items()}, 0, None if delta is None else value * delta, {"factor": value, "scaled": what}))
+        cands.append(
+            Candidate(
+                id_,
+                f"{what} is {words} times the right value",
+                {p: value * t + offset[p] for p, t in expected.items()},
+                0,
+                None if delta is None else value * delta,
+                {"factor": value, "scaled": what},
+            )
+        )
     c = _fitted_factor({p: t - offset[p] for p, t in observed.items() if p in offset}, expected)
     if c is not None and abs(c - 1) > 0.02 and abs(c) > 1e-6:  # a factor of 1.001 is not a constant-factor bug
         id_ = "sign-flip" if abs(c + 1) < 1e-3 else "scale-factor"
-        cands.append(Candidate(id_, f"{what} is about {c:.4g} times the right value", {p: c * t + offset[p] for p, t in expected.items()}, 1, None if delta is None else c * delta, {"factor": c, "scaled": what}))
+        cands.append(
+            Candidate(
+                id_,
+                f"{what} is about {c:.4g} times the right value",
+                {p: c * t + offset[p] for p, t in expected.items()},
+                1,
+                None if delta is None else c * delta,
+                {"factor": c, "scaled": what},
+            )
+        )
     return cands
 
 
@@ -240,28 +292,77 @@ def _sigma_variants(facts: CaseFacts, layer: int, rows: int) -> list[tuple[Tenso
     right = form(f"a{l}")
     variants = [
         (torch.ones_like(a), "missing-activation-derivative", f"δ{l} leaves out the {P} factor {right}"),
-        (_a_form(act, z), "wrong-activation-derivative", f"{P} is evaluated at the pre-activation, {form(f'z{l}')}, instead of {right}"),
+        (
+            _a_form(act, z),
+            "wrong-activation-derivative",
+            f"{P} is evaluated at the pre-activation, {form(f'z{l}')}, instead of {right}",
+        ),
     ]
     for other in ("tanh", "sigmoid"):
         if other != act.name:
-            variants.append((A_FORMS[other][0](a), "wrong-activation-derivative", f"{P} is written {A_FORMS[other][1].format(v=f'a{l}')}, {other}'s derivative, instead of {right}"))
+            variants.append(
+                (
+                    A_FORMS[other][0](a),
+                    "wrong-activation-derivative",
+                    f"{P} is written {A_FORMS[other][1].format(v=f'a{l}')}, {other}'s derivative, instead of {right}",
+                )
+            )
     variants.append((s * s, "wrong-activation-derivative", f"{P} is applied twice in δ{l}"))
     if act.name == "sigmoid":
-        variants += [(a, "wrong-activation-derivative", f"σ′ is written a{l} instead of {right}"), (1 - a, "wrong-activation-derivative", f"σ′ is written 1 − a{l} instead of {right}")]
+        variants += [
+            (a, "wrong-activation-derivative", f"σ′ is written a{l} instead of {right}"),
+            (1 - a, "wrong-activation-derivative", f"σ′ is written 1 − a{l} instead of {right}"),
+        ]
     if not act.kinked:
-        variants.append(((z > 0).to(z.dtype), "wrong-activation-derivative", f"{P} is ReLU's derivative, 1 where z{l} > 0, instead of {right}"))
-    variants.append((act.derivative(a), "derivative-of-output", f"{P} is taken of the layer's output, {P}(a{l}), instead of its input: {P}(z{l}) = {right}"))
+        variants.append(
+            (
+                (z > 0).to(z.dtype),
+                "wrong-activation-derivative",
+                f"{P} is ReLU's derivative, 1 where z{l} > 0, instead of {right}",
+            )
+        )
+    variants.append(
+        (
+            act.derivative(a),
+            "derivative-of-output",
+            f"{P} is taken of the layer's output, {P}(a{l}), instead of its input: {P}(z{l}) = {right}",
+        )
+    )
     for k in range(facts.depth):
         if k != layer and facts.zs[k].shape[0] in (rows, 1):
             if act.kinked:  # the mask read off another layer's pre-activation
-                variants.append((act.derivative(facts.zs[k]), "relu-mask-wrong-layer", f"the {act} mask of δ{l} is taken from z{sup(k)} (layer {k}) instead of z{l}: {P}(z{sup(k)}) in place of {P}(z{l})"))
+                variants.append(
+                    (
+                        act.derivative(facts.zs[k]),
+                        "relu-mask-wrong-layer",
+                        f"the {act} mask of δ{l} is taken from z{sup(k)} (layer {k}) instead of z{l}: {P}(z{sup(k)}) in place of {P}(z{l})",
+                    )
+                )
             else:
-                variants.append((facts.sigma_prime(k), "wrong-activation-derivative", f"δ{l} uses {prime_name(facts.spec.activation_at(k, facts.depth))} of layer {k}, {A_FORMS[facts.spec.activation_at(k, facts.depth).name][1].format(v=f'a{sup(k)}')}, instead of layer {layer}'s"))
+                variants.append(
+                    (
+                        facts.sigma_prime(k),
+                        "wrong-activation-derivative",
+                        f"δ{l} uses {prime_name(facts.spec.activation_at(k, facts.depth))} of layer {k}, {A_FORMS[facts.spec.activation_at(k, facts.depth).name][1].format(v=f'a{sup(k)}')}, instead of layer {layer}'s",
+                    )
+                )
     if x.shape[0] in (rows, 1):
         if act.kinked:
-            variants.append((act.derivative(x), "relu-mask-wrong-layer", f"the {act} mask of δ{l} is taken from the input x instead of z{l}"))
+            variants.append(
+                (
+                    act.derivative(x),
+                    "relu-mask-wrong-layer",
+                    f"the {act} mask of δ{l} is taken from the input x instead of z{l}",
+                )
+            )
         else:
-            variants.append((_a_form(act, x), "wrong-activation-derivative", f"δ{l} uses {form('x')}, {P} computed from the input, instead of {right}"))
+            variants.append(
+                (
+                    _a_form(act, x),
+                    "wrong-activation-derivative",
+                    f"δ{l} uses {form('x')}, {P} computed from the input, instead of {right}",
+                )
+            )
     return variants
 
 
@@ -276,14 +377,24 @@ def _weight_variants(facts: CaseFacts, layer: int, upper: Tensor) -> list[tuple[
             if (k == layer + 1 and transposed) or M.shape[1] != upper.shape[0] or M.shape[0] != want[0]:
                 continue  # the right product, or one that does not fit
             if k == layer + 1:
-                variants.append((M @ upper, "missing-transpose-in-backprop", f"δ{l} is propagated with W{u} δ{u} instead of (W{u})ᵀ δ{u}"))
+                variants.append(
+                    (
+                        M @ upper,
+                        "missing-transpose-in-backprop",
+                        f"δ{l} is propagated with W{u} δ{u} instead of (W{u})ᵀ δ{u}",
+                    )
+                )
             else:
                 words = f"(W{sup(k)})ᵀ" if transposed else f"W{sup(k)}"
-                variants.append((M @ upper, "wrong-weight-in-backprop", f"δ{l} is propagated with {words} instead of (W{u})ᵀ"))
+                variants.append(
+                    (M @ upper, "wrong-weight-in-backprop", f"δ{l} is propagated with {words} instead of (W{u})ᵀ")
+                )
     return variants
 
 
-def delta_candidates(facts: CaseFacts, layer: int, upper: Tensor | None, observed: dict[str, Tensor]) -> list[Candidate]:
+def delta_candidates(
+    facts: CaseFacts, layer: int, upper: Tensor | None, observed: dict[str, Tensor]
+) -> list[Candidate]:
     """Wrong δ⁽ˡ⁾ that real bugs produce, given the implementation's δ⁽ˡ⁺¹⁾ (``upper``; None at the output)."""
     signal = output_signal(facts) if upper is None else facts.W[layer + 1].T @ upper
     # At the output, the oracle's δ⁽ᴸ⁾: bce's ∂L/∂a overflows where the sigmoid saturates.
@@ -297,7 +408,9 @@ def delta_candidates(facts: CaseFacts, layer: int, upper: Tensor | None, observe
         for product, id_, words in _weight_variants(facts, layer, upper):
             delta = product * facts.sigma_prime(layer)
             cands.append(Candidate(id_, words, from_delta(facts, layer, delta), delta=delta))
-    cands += scale_candidates(facts, data_grads(facts, layer, right), observed, f"δ{sup(layer)}", right, offset=penalty_grad(facts, layer))
+    cands += scale_candidates(
+        facts, data_grads(facts, layer, right), observed, f"δ{sup(layer)}", right, offset=penalty_grad(facts, layer)
+    )
     return cands
 
 
@@ -334,7 +447,9 @@ def _outer_vectors(facts: CaseFacts, layer: int) -> list[tuple[Tensor, str]]:
     for k, a_k in enumerate(facts.acts):
         if k == layer - 1:
             continue
-        notes = [n for n, yes in (("the layer's own output", k == layer), ("the last activation a[-1]", k == top)) if yes]
+        notes = [
+            n for n, yes in (("the layer's own output", k == layer), ("the last activation a[-1]", k == top)) if yes
+        ]
         vectors.append((a_k, f"a{sup(k)}" + (f" ({', '.join(notes)})" if notes else "")))
     for k, z_k in enumerate(facts.zs):
         vectors.append((z_k, f"z{sup(k)} (a pre-activation)"))
@@ -353,16 +468,37 @@ def weight_candidates(facts: CaseFacts, layer: int, delta: Tensor, got: Tensor) 
     cands = [
         Candidate(
             "transposed-weight-gradient",
-            f"∇W{sup(layer)} is returned transposed" if square else f"∇W{sup(layer)} is computed transposed, a{sup(layer - 1)} (δ{sup(layer)})ᵀ, then reshaped to W{sup(layer)}'s shape",
+            f"∇W{sup(layer)} is returned transposed"
+            if square
+            else f"∇W{sup(layer)} is computed transposed, a{sup(layer - 1)} (δ{sup(layer)})ᵀ, then reshaped to W{sup(layer)}'s shape",
             {"W": expected.T.reshape(expected.shape)},
         )
     ]
     for vector, name in _outer_vectors(facts, layer):
-        cands.append(Candidate(wrong_input, f"∇W{sup(layer)} = δ{sup(layer)} vᵀ is built with v = {name} instead of {right_input}", {"W": delta @ vector.T + reg}, facts={"vector": name}))
+        cands.append(
+            Candidate(
+                wrong_input,
+                f"∇W{sup(layer)} = δ{sup(layer)} vᵀ is built with v = {name} instead of {right_input}",
+                {"W": delta @ vector.T + reg},
+                facts={"vector": name},
+            )
+        )
     if delta.shape[1] == 1 and float(delta.norm()) > 0:
         v = (got - reg).T @ delta / float((delta * delta).sum())
-        cands.append(Candidate(wrong_input, f"∇W{sup(layer)} = δ{sup(layer)} vᵀ with the right δ{sup(layer)} but a v that is not {right_input}", {"W": delta @ v.T + reg}, dof=v.numel()))
-    return cands + _output_candidates(facts, layer) + _penalty_candidates(facts, layer, "W", expected) + tensor_candidates(facts, key, expected, got)
+        cands.append(
+            Candidate(
+                wrong_input,
+                f"∇W{sup(layer)} = δ{sup(layer)} vᵀ with the right δ{sup(layer)} but a v that is not {right_input}",
+                {"W": delta @ v.T + reg},
+                dof=v.numel(),
+            )
+        )
+    return (
+        cands
+        + _output_candidates(facts, layer)
+        + _penalty_candidates(facts, layer, "W", expected)
+        + tensor_candidates(facts, key, expected, got)
+    )
 
 
 def _penalty_candidates(facts: CaseFacts, layer: int, param: str, expected: Tensor) -> list[Candidate]:
@@ -374,15 +510,38 @@ def _penalty_candidates(facts: CaseFacts, layer: int, param: str, expected: Tens
     name, term = f"∇{param}{sup(layer)}", f"2c·{param}{sup(layer)}"
     if param == "b" and not facts.spec.l2_biases:
         return [
-            Candidate("regularization-on-biases", f"{name} contains the L2 term {k} although the spec leaves biases out of the penalty", {"b": expected + m * 2 * c * theta}, facts={"l2_factor": m})
+            Candidate(
+                "regularization-on-biases",
+                f"{name} contains the L2 term {k} although the spec leaves biases out of the penalty",
+                {"b": expected + m * 2 * c * theta},
+                facts={"l2_factor": m},
+            )
             for m, k in ((1.0, term), (0.5, f"c·b{sup(layer)}"))
         ]
     # "zeros" allowed: where the data gradient vanishes (a one-class softmax, dead ReLUs), the
     # L2 term is all there is, and leaving it out returns zeros.
-    cands = [Candidate("regularization-missing", f"{name} leaves out the L2 term {term}", {param: expected - 2 * c * theta}, facts={"l2_factor": 0.0, "zeros": True})]
-    factors = [(2.0, "twice"), (0.5, "half")] + ([(float(facts.batch), f"B = {facts.batch} times"), (1 / facts.batch, f"1/B = 1/{facts.batch} times")] if facts.batch > 1 else [])
+    cands = [
+        Candidate(
+            "regularization-missing",
+            f"{name} leaves out the L2 term {term}",
+            {param: expected - 2 * c * theta},
+            facts={"l2_factor": 0.0, "zeros": True},
+        )
+    ]
+    factors = [(2.0, "twice"), (0.5, "half")] + (
+        [(float(facts.batch), f"B = {facts.batch} times"), (1 / facts.batch, f"1/B = 1/{facts.batch} times")]
+        if facts.batch > 1
+        else []
+    )
     for m, words in factors:
-        cands.append(Candidate("regularization-wrong-factor", f"the L2 term of {name} is {words} {term}", {param: expected + (m - 1) * 2 * c * theta}, facts={"l2_factor": m}))
+        cands.append(
+            Candidate(
+                "regularization-wrong-factor",
+                f"the L2 term of {name} is {words} {term}",
+                {param: expected + (m - 1) * 2 * c * theta},
+                facts={"l2_factor": m},
+            )
+        )
     return cands
 
 
@@ -391,12 +550,28 @@ def bias_candidates(facts: CaseFacts, layer: int, delta: Tensor, got: Tensor) ->
     reg = penalty_grad(facts, layer)["b"]
     expected = from_delta(facts, layer, delta)["b"]
     cands = [
-        Candidate("bias-not-summed-over-batch", f"∇b{sup(layer)} takes column {j} of δ{sup(layer)} (one example) instead of summing over the batch", {"b": delta[:, j : j + 1] + reg}, facts={"column": j})
+        Candidate(
+            "bias-not-summed-over-batch",
+            f"∇b{sup(layer)} takes column {j} of δ{sup(layer)} (one example) instead of summing over the batch",
+            {"b": delta[:, j : j + 1] + reg},
+            facts={"column": j},
+        )
         for j in range(delta.shape[1] if delta.shape[1] > 1 else 0)
     ]
     if delta.shape[1] > 1 and delta.shape[0] == delta.shape[1]:
-        cands.append(Candidate("bias-not-summed-over-batch", f"∇b{sup(layer)} sums δ{sup(layer)} over its units (dim 0) instead of over the batch (dim 1): B = n = {delta.shape[0]} makes the axes look alike", {"b": delta.sum(dim=0).reshape(expected.shape) + reg}))
-    return cands + _output_candidates(facts, layer) + _penalty_candidates(facts, layer, "b", expected) + tensor_candidates(facts, (layer, "b"), expected, got)
+        cands.append(
+            Candidate(
+                "bias-not-summed-over-batch",
+                f"∇b{sup(layer)} sums δ{sup(layer)} over its units (dim 0) instead of over the batch (dim 1): B = n = {delta.shape[0]} makes the axes look alike",
+                {"b": delta.sum(dim=0).reshape(expected.shape) + reg},
+            )
+        )
+    return (
+        cands
+        + _output_candidates(facts, layer)
+        + _penalty_candidates(facts, layer, "b", expected)
+        + tensor_candidates(facts, (layer, "b"), expected, got)
+    )
 
 
 _FLUSH = "Don't cut σ′ to zero where the sigmoids saturate: a ∘ (1 − a), or σ(z)σ(−z) where a rounds to 1, keeps the tiny true value."
@@ -408,17 +583,46 @@ def tensor_candidates(facts: CaseFacts, key: Key, expected: Tensor, got: Tensor)
     name = f"∇{param}{sup(layer)}"
     cands = scale_candidates(facts, {param: expected}, {param: got}, name)
     if facts.case.regime == "saturated":
-        cands.append(Candidate("numerical-instability", f"{name} is exactly zero where the sigmoids saturate: the true gradient is tiny, not zero (σ′ flushed to zero)", {param: torch.zeros_like(expected)}, facts={"zeros": True, "fix": _FLUSH}))
+        cands.append(
+            Candidate(
+                "numerical-instability",
+                f"{name} is exactly zero where the sigmoids saturate: the true gradient is tiny, not zero (σ′ flushed to zero)",
+                {param: torch.zeros_like(expected)},
+                facts={"zeros": True, "fix": _FLUSH},
+            )
+        )
     else:
-        cands.append(Candidate("missing-layer", f"{name} is left at zero: it is never computed", {param: torch.zeros_like(expected)}, facts={"zeros": True}))
+        cands.append(
+            Candidate(
+                "missing-layer",
+                f"{name} is left at zero: it is never computed",
+                {param: torch.zeros_like(expected)},
+                facts={"zeros": True},
+            )
+        )
     for other in ((k, p) for k in range(facts.depth) for p in ("W", "b")):
         true = facts.true_grad(other)
         if other != key and true.shape == expected.shape:
             id_ = "layer-order" if other[1] == param else "swapped-weight-and-bias"
-            cands.append(Candidate(id_, f"{param}_grads[{layer}] holds the gradient of {label(other)}", {param: true}, facts={"holds": label(other)}))
+            cands.append(
+                Candidate(
+                    id_,
+                    f"{param}_grads[{layer}] holds the gradient of {label(other)}",
+                    {param: true},
+                    facts={"holds": label(other)},
+                )
+            )
     off = ~((got - expected).abs() <= facts.allowed(key, expected))
     count = int(off.sum())
     if 0 < count <= expected.numel() // 3:  # isolated: at most a third of the entries, so never 1 of 2
         worst = tuple(int(i) for i in torch.unravel_index((got - expected).abs().argmax(), expected.shape))
-        cands.append(Candidate("single-entry-error", f"{count} of {expected.numel()} entries of {name} are wrong (worst at index {worst}), the rest are right", {param: torch.where(off, got, expected)}, dof=count, facts={"wrong_entries": count, "worst_index": list(worst)}))
+        cands.append(
+            Candidate(
+                "single-entry-error",
+                f"{count} of {expected.numel()} entries of {name} are wrong (worst at index {worst}), the rest are right",
+                {param: torch.where(off, got, expected)},
+                dof=count,
+                facts={"wrong_entries": count, "worst_index": list(worst)},
+            )
+        )
     return cands

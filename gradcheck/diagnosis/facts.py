@@ -23,7 +23,7 @@ from ..checker import CaseResult, Failure
 from ..compare import TOLERANCES, allowed_error
 from ..spec import SEED, Spec
 
-__all__ = ["CaseFacts", "agrees", "residual", "Key", "label", "failure_label"]
+__all__ = ["CaseFacts", "Key", "agrees", "failure_label", "label", "residual"]
 
 Key = tuple[int, str]  # (layer, "W" | "b")
 

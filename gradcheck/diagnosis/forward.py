@@ -12,7 +12,7 @@ from torch import Tensor
 
 from .facts import CaseFacts, Key
 
-__all__ = ["bias_free", "loss_is_bias_free", "gradients_are_bias_free"]
+__all__ = ["bias_free", "gradients_are_bias_free", "loss_is_bias_free"]
 
 
 def bias_free(facts: CaseFacts) -> tuple[float, dict[Key, Tensor]]:
@@ -25,7 +25,10 @@ def bias_free(facts: CaseFacts) -> tuple[float, dict[Key, Tensor]]:
             loss = facts.spec.loss(facts.x, facts.y, W, b)
             grads = torch.autograd.grad(loss, [*W, *b])
         n = len(W)
-        memo = facts.memo["bias_free"] = (float(loss.detach()), {**{(l, "W"): grads[l] for l in range(n)}, **{(l, "b"): grads[n + l] for l in range(n)}})
+        memo = facts.memo["bias_free"] = (
+            float(loss.detach()),
+            {**{(l, "W"): grads[l] for l in range(n)}, **{(l, "b"): grads[n + l] for l in range(n)}},
+        )
     return memo
 
 

@@ -16,7 +16,20 @@ import dataclasses
 from ..spec import SEED, Activation, Spec
 from .explanations import A_FORMS, prime_name
 
-__all__ = ["EQUATIONS", "FIXES", "DIAGNOSIS_IDS", "equations", "fix_for", "loss_words", "make_hint", "consequence_hint", "stale_hint", "shape_error_hint", "forward_hint", "nan_repeat_hint"]
+__all__ = [
+    "DIAGNOSIS_IDS",
+    "EQUATIONS",
+    "FIXES",
+    "consequence_hint",
+    "equations",
+    "fix_for",
+    "forward_hint",
+    "loss_words",
+    "make_hint",
+    "nan_repeat_hint",
+    "shape_error_hint",
+    "stale_hint",
+]
 
 EQUATIONS = {
     "output": "δ⁽ᴸ⁾ = (a⁽ᴸ⁾ − ȳ) ∘ a⁽ᴸ⁾ ∘ (1 − a⁽ᴸ⁾)",
@@ -86,7 +99,9 @@ def consequence_hint(root: str, root_id: str, same_layer: bool, spec: Spec = SEE
     """For a failure that only inherits another one's error."""
     eq = equations(spec)
     if same_layer:
-        return f"Same wrong δ as {root} ({eq['bias']}, {eq['weight']}): not a separate bug; fix {root} ({root_id}) first."
+        return (
+            f"Same wrong δ as {root} ({eq['bias']}, {eq['weight']}): not a separate bug; fix {root} ({root_id}) first."
+        )
     return f"Inherits the error from {root} ({root_id}) through {eq['hidden']}: given the δ it received, this gradient is right. Fix {root} first."
 
 
@@ -115,7 +130,13 @@ def loss_words(spec: Spec) -> str:
     """The spec's loss in words: ``softmax cross-entropy, averaged over the batch, + 0.05·ΣW²``."""
     if seed_math(spec):
         return "½ Σ (a⁽ᴸ⁾ − ȳ)², summed over every entry"
-    data = {"half_sse": "½ Σ (a⁽ᴸ⁾ − ȳ)²", "sse": "Σ (a⁽ᴸ⁾ − ȳ)²", "mse": "(a⁽ᴸ⁾ − ȳ)² averaged over the outputs", "bce": "binary cross-entropy", "softmax_ce": "softmax cross-entropy"}[spec.criterion]
+    data = {
+        "half_sse": "½ Σ (a⁽ᴸ⁾ − ȳ)²",
+        "sse": "Σ (a⁽ᴸ⁾ − ȳ)²",
+        "mse": "(a⁽ᴸ⁾ − ȳ)² averaged over the outputs",
+        "bce": "binary cross-entropy",
+        "softmax_ce": "softmax cross-entropy",
+    }[spec.criterion]
     if spec.output_reduction == "mean" and spec.criterion in ("half_sse", "sse", "bce"):
         data += " averaged over the outputs"
     data += ", averaged over the batch" if spec.batch_reduction == "mean" else ", summed over the batch"
@@ -130,7 +151,11 @@ def equations(spec: Spec = SEED) -> dict[str, str]:
     if seed_math(spec):
         return EQUATIONS
     L, l, B = "⁽ᴸ⁾", "⁽ˡ⁾", "/B" if spec.batch_reduction == "mean" else ""
-    n = "/n_L" if spec.criterion == "mse" or (spec.output_reduction == "mean" and spec.criterion != "softmax_ce") else ""
+    n = (
+        "/n_L"
+        if spec.criterion == "mse" or (spec.output_reduction == "mean" and spec.criterion != "softmax_ce")
+        else ""
+    )
     if spec.criterion == "softmax_ce":
         output = f"δ{L} = (softmax(z{L}) − ȳ){B}"
     elif spec.criterion == "bce":
@@ -143,7 +168,8 @@ def equations(spec: Spec = SEED) -> dict[str, str]:
         "output": output,
         "hidden": f"δ{l} = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾){_factor(spec.hidden, l)}",
         "weight": f"∇W{l} = δ{l} (a⁽ˡ⁻¹⁾)ᵀ" + (f"{reg}W{l}" if reg else ""),
-        "bias": ("∇b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾" if spec.batch else "∇b⁽ˡ⁾ = δ⁽ˡ⁾") + (f"{reg}b{l}" if reg and spec.l2_biases else ""),
+        "bias": ("∇b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾" if spec.batch else "∇b⁽ˡ⁾ = δ⁽ˡ⁾")
+        + (f"{reg}b{l}" if reg and spec.l2_biases else ""),
     }
 
 
@@ -155,17 +181,44 @@ def _derivative(spec: Spec) -> str:
 
 
 _SPEC_FIXES = {
-    "missing-activation-derivative": lambda s, eq: f"{eq['hidden']} ends with {_derivative(s)}, the derivative of the layer's own activation ({s.hidden}); multiply it in" + ("." if s.output.name in ("identity",) or s.criterion in ("bce", "softmax_ce") else f", and at the output: {eq['output']}."),
-    "wrong-activation-derivative": lambda s, eq: f"The {s.hidden} derivative is {_derivative(s)}, from the same layer, as in {eq['hidden']}.",
-    "derivative-of-output": lambda s, eq: f"{eq['hidden']}: the derivative is taken at the layer's input, {_derivative(s)}; {prime_name(s.hidden)}(a⁽ˡ⁾) applies the activation twice.",
-    "relu-mask-wrong-layer": lambda s, eq: f"{eq['hidden']}: the mask comes from the same layer's pre-activation z⁽ˡ⁾ (cache it with that layer), not from the layer above or below.",
-    "sign-flip": lambda s, eq: f"{eq['output']} is the gradient of the spec's loss ({loss_words(s)}); return the gradient itself, not the descent step −∇.",
-    "scale-factor": lambda s, eq: f"The spec's equations: {eq['output']}, {eq['weight']}, {eq['bias']}; remove the factor.",
-    "mean-instead-of-sum": lambda s, eq: f"The spec's loss, {loss_words(s)}, sums where the gradient was averaged: {eq['output']}, {eq['bias']}; don't divide by B (or n_L) there, and don't use .mean().",
-    "sum-instead-of-mean": lambda s, eq: f"The spec's loss, {loss_words(s)}, is averaged: {eq['output']} carries the /B once, and {eq['weight']} and {eq['bias']} inherit it (np.sum(dZ) for the bias needs the same /m as dW).",
-    "regularization-missing": lambda s, eq: f"The spec's loss, {loss_words(s)}, gives {eq['weight']}: add the L2 term to every layer's weight gradient.",
-    "regularization-wrong-factor": lambda s, eq: f"The spec's loss, {loss_words(s)}, gives {eq['weight']}: the L2 term's factor is twice the penalty's coefficient; match it to the penalty the loss uses.",
-    "regularization-on-biases": lambda s, eq: f"The spec's loss, {loss_words(s)}, leaves biases out of the penalty: {eq['bias']}, with no reg·b term (and no Σb² in the loss). Biases that start at zero hide this bug.",
+    "missing-activation-derivative": lambda s, eq: (
+        f"{eq['hidden']} ends with {_derivative(s)}, the derivative of the layer's own activation ({s.hidden}); multiply it in"
+        + (
+            "."
+            if s.output.name in ("identity",) or s.criterion in ("bce", "softmax_ce")
+            else f", and at the output: {eq['output']}."
+        )
+    ),
+    "wrong-activation-derivative": lambda s, eq: (
+        f"The {s.hidden} derivative is {_derivative(s)}, from the same layer, as in {eq['hidden']}."
+    ),
+    "derivative-of-output": lambda s, eq: (
+        f"{eq['hidden']}: the derivative is taken at the layer's input, {_derivative(s)}; {prime_name(s.hidden)}(a⁽ˡ⁾) applies the activation twice."
+    ),
+    "relu-mask-wrong-layer": lambda s, eq: (
+        f"{eq['hidden']}: the mask comes from the same layer's pre-activation z⁽ˡ⁾ (cache it with that layer), not from the layer above or below."
+    ),
+    "sign-flip": lambda s, eq: (
+        f"{eq['output']} is the gradient of the spec's loss ({loss_words(s)}); return the gradient itself, not the descent step −∇."
+    ),
+    "scale-factor": lambda s, eq: (
+        f"The spec's equations: {eq['output']}, {eq['weight']}, {eq['bias']}; remove the factor."
+    ),
+    "mean-instead-of-sum": lambda s, eq: (
+        f"The spec's loss, {loss_words(s)}, sums where the gradient was averaged: {eq['output']}, {eq['bias']}; don't divide by B (or n_L) there, and don't use .mean()."
+    ),
+    "sum-instead-of-mean": lambda s, eq: (
+        f"The spec's loss, {loss_words(s)}, is averaged: {eq['output']} carries the /B once, and {eq['weight']} and {eq['bias']} inherit it (np.sum(dZ) for the bias needs the same /m as dW)."
+    ),
+    "regularization-missing": lambda s, eq: (
+        f"The spec's loss, {loss_words(s)}, gives {eq['weight']}: add the L2 term to every layer's weight gradient."
+    ),
+    "regularization-wrong-factor": lambda s, eq: (
+        f"The spec's loss, {loss_words(s)}, gives {eq['weight']}: the L2 term's factor is twice the penalty's coefficient; match it to the penalty the loss uses."
+    ),
+    "regularization-on-biases": lambda s, eq: (
+        f"The spec's loss, {loss_words(s)}, leaves biases out of the penalty: {eq['bias']}, with no reg·b term (and no Σb² in the loss). Biases that start at zero hide this bug."
+    ),
     "loss-value": lambda s, eq: f"Return the spec's loss, {loss_words(s)}; the gradients are already right.",
     "unclassified": lambda s, eq: f"Check each step against the spec's equations: {', '.join(eq.values())}.",
 }
@@ -180,7 +233,10 @@ def fix_for(id_: str, spec: Spec = SEED) -> str:
 
 def stale_hint() -> str:
     """For a failure that shows only in calls repeating an earlier call's shapes."""
-    return "Shows only in calls that repeat an earlier call's shapes: a consequence of the state kept between calls (see the hidden-state failure); fix that first. " + FIXES["hidden-state"]
+    return (
+        "Shows only in calls that repeat an earlier call's shapes: a consequence of the state kept between calls (see the hidden-state failure); fix that first. "
+        + FIXES["hidden-state"]
+    )
 
 
 def shape_error_hint(detail: str, root: str, root_id: str) -> str:
@@ -190,7 +246,10 @@ def shape_error_hint(detail: str, root: str, root_id: str) -> str:
 
 def forward_hint() -> str:
     """For a gradient that is right for the network the forward pass actually computed."""
-    return "This gradient is that of the same network without biases: it follows from the forward pass. " + FIXES["missing-bias-in-forward"]
+    return (
+        "This gradient is that of the same network without biases: it follows from the forward pass. "
+        + FIXES["missing-bias-in-forward"]
+    )
 
 
 def nan_repeat_hint(detail: str, root: str) -> str:

@@ -8,14 +8,25 @@ repeat an earlier call's shapes is state kept between calls.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
 from ..cases import CaseSpec
 from ..checker import CaseResult, Failure
 
-__all__ = ["signature", "fresh_flags", "distinct", "partition", "depth_partition", "unit_width_partition", "fails_only_when_stale", "echoes_earlier_call", "owner_map", "same_key"]
+__all__ = [
+    "depth_partition",
+    "distinct",
+    "echoes_earlier_call",
+    "fails_only_when_stale",
+    "fresh_flags",
+    "owner_map",
+    "partition",
+    "same_key",
+    "signature",
+    "unit_width_partition",
+]
 
 
 def signature(case: CaseSpec) -> tuple:
@@ -44,7 +55,9 @@ def distinct(results: list[CaseResult]) -> list[CaseResult]:
     return unique
 
 
-def partition(results: Iterable[CaseResult], failed: Callable[[CaseResult], bool], feature: Callable[[CaseSpec], object]) -> tuple[set, set] | None:
+def partition(
+    results: Iterable[CaseResult], failed: Callable[[CaseResult], bool], feature: Callable[[CaseSpec], object]
+) -> tuple[set, set] | None:
     """(feature values of failing cases, of passing cases) when they don't overlap, else None.
 
     Both sides need at least two cases, so one odd case is never a pattern.

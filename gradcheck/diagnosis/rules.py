@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 import torch
 
@@ -25,7 +25,7 @@ from .patterns import depth_partition, echoes_earlier_call, owner_map, same_key,
 from .shapes import explain_shape
 from .walk import Finding, analyse_case, describe_difference, nan_findings, saturation_note
 
-__all__ = ["Context", "RULES"]
+__all__ = ["RULES", "Context"]
 
 _UNPACK = re.compile(r"(not enough|too many) values to unpack")
 
@@ -37,14 +37,18 @@ class Context:
         self.results = results
         self.spec = spec
         self.owner = owner_map(results)
-        self.stateful = any(f.check == "hidden-state" and not _nan_repeat(results, f) for r in results for f in r.failures)
+        self.stateful = any(
+            f.check == "hidden-state" and not _nan_repeat(results, f) for r in results for f in r.failures
+        )
         self.echo = None if self.stateful else echoes_earlier_call(results)  # state the repeat check missed
         self._facts: dict[int, CaseFacts] = {}
         self._walks: dict[int, dict[Key, Finding]] = {}
 
     def facts(self, result: CaseResult) -> CaseFacts:
         if id(result) not in self._facts:
-            spec = result.truth.spec if result.truth is not None else self.spec  # a case may be judged under its own spec (λ = 0)
+            spec = (
+                result.truth.spec if result.truth is not None else self.spec
+            )  # a case may be judged under its own spec (λ = 0)
             self._facts[id(result)] = CaseFacts(result, spec)
         return self._facts[id(result)]
 
@@ -76,7 +80,11 @@ def _vote(own: Explanation | None, others: list[tuple[Explanation, float]]) -> E
     share = weight[best] / sum(weight.values())
     mean = sum(e.confidence for e in members) / len(members)
     confidence = min(0.99, mean * (0.5 + 0.5 * share) + 0.01 * (len(members) - 1)) * (1.0 if own is not None else 0.75)
-    return replace(pick, confidence=round(confidence, 3), evidence={**pick.evidence, "cases_agreeing": f"{len(members)} of {len(pool)}"})
+    return replace(
+        pick,
+        confidence=round(confidence, 3),
+        evidence={**pick.evidence, "cases_agreeing": f"{len(members)} of {len(pool)}"},
+    )
 
 
 def _role_weight(own: CaseSpec, other: CaseSpec, layer: int) -> float:
@@ -115,27 +123,48 @@ def gradient_values(ctx: Context, f: Failure) -> Explanation:
     others = []
     for r, g in same_key(ctx.results, f):
         other = ctx.walk(r).get(key) if r is not result else None
-        if other and other.status == "root" and other.explanation and not (other.explanation.id == "missing-layer" and own is None):
+        if (
+            other
+            and other.status == "root"
+            and other.explanation
+            and not (other.explanation.id == "missing-layer" and own is None)
+        ):
             where = f" (in the case with widths {list(r.case.widths)}, batch {r.case.batch})"
-            others.append((replace(other.explanation, detail=other.explanation.detail + where), _role_weight(result.case, r.case, f.layer)))
+            others.append(
+                (
+                    replace(other.explanation, detail=other.explanation.detail + where),
+                    _role_weight(result.case, r.case, f.layer),
+                )
+            )
     voted = _vote(own, others)
     if voted is None:
         facts = ctx.facts(result)
         evidence = finding.evidence or describe_difference(facts.result.returned[key], facts.true_grad(key))
         return Explanation("unclassified", _unexplained_words(evidence), 0.5, evidence)
     if finding.after:
-        voted = replace(voted, confidence=round(voted.confidence * 0.8, 3), evidence={**voted.evidence, "after_unexplained": label(finding.after)})
+        voted = replace(
+            voted,
+            confidence=round(voted.confidence * 0.8, 3),
+            evidence={**voted.evidence, "after_unexplained": label(finding.after)},
+        )
     return voted
 
 
 def _zero_in_every_case(ctx: Context, f: Failure) -> bool:
     """A gradient that is never computed is zero in every case, not just in one."""
-    return all(r.returned.get((f.layer, f.param)) is not None and not bool(r.returned[(f.layer, f.param)].any()) for r, _ in same_key(ctx.results, f))
+    return all(
+        r.returned.get((f.layer, f.param)) is not None and not bool(r.returned[(f.layer, f.param)].any())
+        for r, _ in same_key(ctx.results, f)
+    )
 
 
 def _unexplained_words(evidence: dict) -> str:
     ratio = evidence.get("norm_ratio")
-    parts = [f"‖returned‖ / ‖true‖ = {ratio:.3g}" if ratio is not None else "", f"cosine {evidence.get('cosine', 0):.3f}", str(evidence.get("pattern", ""))]
+    parts = [
+        f"‖returned‖ / ‖true‖ = {ratio:.3g}" if ratio is not None else "",
+        f"cosine {evidence.get('cosine', 0):.3f}",
+        str(evidence.get("pattern", "")),
+    ]
     return "no known bug reproduces this gradient: " + ", ".join(p for p in parts if p)
 
 
@@ -145,20 +174,35 @@ def finite(ctx: Context, f: Failure) -> Explanation:
     key = (f.layer, f.param)
     finding = nan_findings(facts).get(key, Finding("root"))
     if finding.status == "consequence":
-        return Explanation("numerical-instability", "", 0.9, {"consequence_of": label(finding.root), "same_layer": finding.root[0] == f.layer})
+        return Explanation(
+            "numerical-instability",
+            "",
+            0.9,
+            {"consequence_of": label(finding.root), "same_layer": finding.root[0] == f.layer},
+        )
     note = saturation_note(facts, key)
     largest = max(float(z.abs().max()) for z in facts.zs)
     saturated = result.case.regime == "saturated" or largest >= 40
     where = f"{f.param}_grads[{f.layer}] is {f.kind} where the true gradient is finite" + (f" ({note})" if note else "")
     if not saturated:
-        return Explanation("unclassified", f"{where}, in a case without saturated sigmoids (largest |z| = {largest:.3g}): no overflow explains it", 0.6, {}, fix="Look for a 0/0, a log or sqrt of a negative number, or NaN/inf written into the gradient.")
+        return Explanation(
+            "unclassified",
+            f"{where}, in a case without saturated sigmoids (largest |z| = {largest:.3g}): no overflow explains it",
+            0.6,
+            {},
+            fix="Look for a 0/0, a log or sqrt of a negative number, or NaN/inf written into the gradient.",
+        )
     return Explanation("numerical-instability", where + ", in a case whose sigmoids saturate", 0.9, {})
 
 
 def gradient_shapes(ctx: Context, f: Failure) -> Explanation:
     result = ctx.result_of(f)
     own = explain_shape(ctx.facts(result), (f.layer, f.param), list(f.got))
-    others = [(explain_shape(ctx.facts(r), (g.layer, g.param), list(g.got)), _role_weight(result.case, r.case, f.layer)) for r, g in same_key(ctx.results, f) if r is not result]
+    others = [
+        (explain_shape(ctx.facts(r), (g.layer, g.param), list(g.got)), _role_weight(result.case, r.case, f.layer))
+        for r, g in same_key(ctx.results, f)
+        if r is not result
+    ]
     known = [(e, w) for e, w in others if e.id != "unclassified"]
     if own.id == "unclassified" and not known:
         return own
@@ -171,9 +215,17 @@ def _loss_factors(facts: CaseFacts) -> list[tuple[float, str]]:
     half = "the ½ of ½ Σ (a⁽ᴸ⁾ − ȳ)² is missing" if spec.criterion == "half_sse" else "a stray factor 2"
     named = [(2.0, f"twice the right value: {half}"), (0.5, "half the right value: an extra ½")]
     if B > 1:
-        named.append((B, f"B = {B} times the right value: summed over the batch instead of averaged") if spec.batch_reduction == "mean" else (1 / B, f"1/B = 1/{B} of the right value: averaged over the batch instead of summed"))
+        named.append(
+            (B, f"B = {B} times the right value: summed over the batch instead of averaged")
+            if spec.batch_reduction == "mean"
+            else (1 / B, f"1/B = 1/{B} of the right value: averaged over the batch instead of summed")
+        )
     if n_L > 1 and spec.criterion != "softmax_ce":
-        named.append((n_L, f"n_L = {n_L} times the right value: summed over the outputs instead of averaged") if spec.criterion == "mse" or spec.output_reduction == "mean" else (1 / n_L, f"1/n_L = 1/{n_L} of the right value: averaged over the outputs instead of summed"))
+        named.append(
+            (n_L, f"n_L = {n_L} times the right value: summed over the outputs instead of averaged")
+            if spec.criterion == "mse" or spec.output_reduction == "mean"
+            else (1 / n_L, f"1/n_L = 1/{n_L} of the right value: averaged over the outputs instead of summed")
+        )
     return named
 
 
@@ -186,12 +238,21 @@ def _loss_penalty(facts: CaseFacts, got: float, expected: float) -> Explanation 
     weights = c * sum(float(w.pow(2).sum()) for w in facts.W)
     biases = c * sum(float(v.pow(2).sum()) for v in facts.b)
     penalty = weights + (biases if spec.l2_biases else 0.0)
-    offsets = [(-penalty, "regularization-missing", "leaves out the L2 penalty"), (penalty, "regularization-wrong-factor", "has twice the L2 penalty"), (-penalty / 2, "regularization-wrong-factor", "has half the L2 penalty")]
+    offsets = [
+        (-penalty, "regularization-missing", "leaves out the L2 penalty"),
+        (penalty, "regularization-wrong-factor", "has twice the L2 penalty"),
+        (-penalty / 2, "regularization-wrong-factor", "has half the L2 penalty"),
+    ]
     if not spec.l2_biases:
         offsets.append((biases, "regularization-on-biases", "adds the biases' squares to the L2 penalty"))
     for offset, id_, words in offsets:
         if abs(offset) > 1e-9 * abs(expected) and abs(got - (expected + offset)) <= 1e-6 * max(abs(expected), abs(got)):
-            return Explanation(id_, f"the returned loss {words} (it differs from the true loss by {offset:.6g})", 0.9, {"ratio": got / expected if expected else None})
+            return Explanation(
+                id_,
+                f"the returned loss {words} (it differs from the true loss by {offset:.6g})",
+                0.9,
+                {"ratio": got / expected if expected else None},
+            )
     return None
 
 
@@ -214,23 +275,46 @@ def loss_value(ctx: Context, f: Failure) -> Explanation:
     if f.kind == "type" and _unfinished(ctx.result_of(f)):
         return _UNFINISHED
     if f.kind != "value":
-        return Explanation("unclassified", f.message, 0.8, {}, fix="Return the loss as a number or a float tensor (0-d, or the seed's elementwise ½ (a⁽ᴸ⁾ − ȳ)², which is summed).")
+        return Explanation(
+            "unclassified",
+            f.message,
+            0.8,
+            {},
+            fix="Return the loss as a number or a float tensor (0-d, or the seed's elementwise ½ (a⁽ᴸ⁾ − ȳ)², which is summed).",
+        )
     result = ctx.result_of(f)
     facts = ctx.facts(result)
     got, expected = float(f.got), float(f.expected)
     ratio = got / expected if expected else float("nan")
     grads_right = not any(g.check in ("gradient-values", "gradient-shapes", "finite") for g in result.failures)
     if loss_is_bias_free(facts):
-        return Explanation("missing-bias-in-forward", f"the loss {got:.6g} is that of the same network without biases (z = W a, no + b)", 0.95 if gradients_are_bias_free(facts) or grads_right else 0.8, {"ratio": ratio})
+        return Explanation(
+            "missing-bias-in-forward",
+            f"the loss {got:.6g} is that of the same network without biases (z = W a, no + b)",
+            0.95 if gradients_are_bias_free(facts) or grads_right else 0.8,
+            {"ratio": ratio},
+        )
     penalty = _loss_penalty(facts, got, expected)
     if penalty is not None:
         return penalty
     for value, words in _loss_factors(facts):
         if abs(ratio - value) <= 1e-4 * value:
-            return Explanation("loss-value", f"the returned loss is {words}", 0.95 if grads_right else 0.6, {"ratio": ratio})
+            return Explanation(
+                "loss-value", f"the returned loss is {words}", 0.95 if grads_right else 0.6, {"ratio": ratio}
+            )
     if grads_right:
-        return Explanation("loss-value", f"the returned loss is {ratio:.4g} times the true {loss_words(ctx.spec)} while every gradient is right", 0.7, {"ratio": ratio})
-    return Explanation("unclassified", f"the loss is {ratio:.4g} times the true one and the gradients are wrong too: check the forward pass z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f(z⁽ˡ⁾)", 0.5, {"ratio": ratio})
+        return Explanation(
+            "loss-value",
+            f"the returned loss is {ratio:.4g} times the true {loss_words(ctx.spec)} while every gradient is right",
+            0.7,
+            {"ratio": ratio},
+        )
+    return Explanation(
+        "unclassified",
+        f"the loss is {ratio:.4g} times the true one and the gradients are wrong too: check the forward pass z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f(z⁽ˡ⁾)",
+        0.5,
+        {"ratio": ratio},
+    )
 
 
 # -- structural checks -----------------------------------------------------------------------
@@ -247,12 +331,23 @@ def call(ctx: Context, f: Failure) -> Explanation:
     where = f.evidence.get("where") or where.rstrip(")")
     quoted = f"{error}" + (f" at {where}" if where else "")
     if _UNPACK.search(error):
-        return Explanation("wrong-depth-handling", f"the call raised {quoted}: the code unpacks the layers into a fixed number of names", 0.9, {})
+        return Explanation(
+            "wrong-depth-handling",
+            f"the call raised {quoted}: the code unpacks the layers into a fixed number of names",
+            0.9,
+            {},
+        )
     if unit_width_partition(ctx.results, _raised(f)):
         return Explanation("width-one-layer", f"the call raises {quoted}, exactly when a layer has width 1", 0.9, {})
     depths = depth_partition(ctx.results, _raised(f))
-    pattern = f", only for networks of depth {', '.join(map(str, sorted(depths[0])))} (depth {', '.join(map(str, sorted(depths[1])))} runs)" if depths else ""
-    return Explanation("exception", f"the call raised {quoted}{pattern}", 0.95, {"pattern": pattern.strip(", ") or None})
+    pattern = (
+        f", only for networks of depth {', '.join(map(str, sorted(depths[0])))} (depth {', '.join(map(str, sorted(depths[1])))} runs)"
+        if depths
+        else ""
+    )
+    return Explanation(
+        "exception", f"the call raised {quoted}{pattern}", 0.95, {"pattern": pattern.strip(", ") or None}
+    )
 
 
 _CONTRACT = "Return (loss, W_grads, b_grads): the loss, then lists of plain torch tensors, one per layer, shaped like W[l] and b[l]."
@@ -267,7 +362,12 @@ def returns(ctx: Context, f: Failure) -> Explanation:
 
 def gradient_count(ctx: Context, f: Failure) -> Explanation:
     if f.kind == "count" and f.got == f.expected - 1:
-        return Explanation("missing-layer", f"{f.param}_grads has {f.got} entries for {f.expected} layers: one layer's gradient is never computed", 0.9, {})
+        return Explanation(
+            "missing-layer",
+            f"{f.param}_grads has {f.got} entries for {f.expected} layers: one layer's gradient is never computed",
+            0.9,
+            {},
+        )
     return Explanation("unclassified", f.message, 0.7, {}, fix=_CONTRACT)
 
 
@@ -275,9 +375,17 @@ def gradient_types(ctx: Context, f: Failure) -> Explanation:
     if f.kind == "missing" and _unfinished(ctx.result_of(f)):
         return _UNFINISHED
     if f.kind == "missing":
-        return Explanation("missing-layer", f"{f.param}_grads[{f.layer}] is None: that layer's gradient is never computed", 0.9, {})
+        return Explanation(
+            "missing-layer", f"{f.param}_grads[{f.layer}] is None: that layer's gradient is never computed", 0.9, {}
+        )
     if f.kind == "subclass":
-        return Explanation("unclassified", f.message, 0.8, {}, fix="Return plain tensors: don't wrap the gradients (nn.Parameter, subclasses); .detach() them if needed.")
+        return Explanation(
+            "unclassified",
+            f.message,
+            0.8,
+            {},
+            fix="Return plain tensors: don't wrap the gradients (nn.Parameter, subclasses); .detach() them if needed.",
+        )
     return Explanation("unclassified", f.message, 0.8, {}, fix=_CONTRACT)
 
 
@@ -297,7 +405,13 @@ def _nan_repeat(results: list[CaseResult], f: Failure) -> bool:
         return False
     keys = [(int(name.split("[")[1].rstrip("]")), name[0]) for name in changed]
     pairs = [(first.returned.get(k), again.returned.get(k)) for k in keys]  # type: ignore[union-attr]
-    return all(a is not None and b is not None and not bool(torch.isfinite(a).all()) and torch.equal(a.nan_to_num(), b.nan_to_num()) for a, b in pairs)
+    return all(
+        a is not None
+        and b is not None
+        and not bool(torch.isfinite(a).all())
+        and torch.equal(a.nan_to_num(), b.nan_to_num())
+        for a, b in pairs
+    )
 
 
 def hidden_state(ctx: Context, f: Failure) -> Explanation:
@@ -306,7 +420,12 @@ def hidden_state(ctx: Context, f: Failure) -> Explanation:
         root = next((g for g in first.failures if g.check == "finite"), None)
         changed = ", ".join(f.evidence.get("changed") or [])
         id_ = finite(ctx, root).id if root else "numerical-instability"
-        return Explanation(id_, f"the repeated call returned the same non-finite {changed} again (NaN ≠ NaN): not state between calls", 0.9, {"consequence_of": failure_label(root) if root else "finite", "nan_repeat": True})
+        return Explanation(
+            id_,
+            f"the repeated call returned the same non-finite {changed} again (NaN ≠ NaN): not state between calls",
+            0.9,
+            {"consequence_of": failure_label(root) if root else "finite", "nan_repeat": True},
+        )
     return Explanation("hidden-state", f.message, 0.95, {})
 
 

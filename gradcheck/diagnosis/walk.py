@@ -19,10 +19,19 @@ import torch
 from torch import Tensor
 
 from ..checker import PARAMS
-from .explanations import Explanation, bias_candidates, choose, delta_candidates, from_delta, propagate, sup, weight_candidates
+from .explanations import (
+    Explanation,
+    bias_candidates,
+    choose,
+    delta_candidates,
+    from_delta,
+    propagate,
+    sup,
+    weight_candidates,
+)
 from .facts import CaseFacts, Key, residual
 
-__all__ = ["Finding", "analyse_case", "nan_findings", "describe_difference", "saturation_note"]
+__all__ = ["Finding", "analyse_case", "describe_difference", "nan_findings", "saturation_note"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,9 @@ def describe_difference(got: Tensor, true: Tensor) -> dict:
     }
 
 
-def _local(facts: CaseFacts, layer: int, param: str, delta: Tensor, got: Tensor, expected: Tensor) -> Explanation | None:
+def _local(
+    facts: CaseFacts, layer: int, param: str, delta: Tensor, got: Tensor, expected: Tensor
+) -> Explanation | None:
     cands = (weight_candidates if param == "W" else bias_candidates)(facts, layer, delta, got)
     return choose(facts, layer, cands, {param: got}, {param: expected})
 
@@ -76,7 +87,9 @@ def _infer_delta(facts: CaseFacts, layer: int, observed: dict[str, Tensor]) -> T
     return delta
 
 
-def _own_error(facts: CaseFacts, layer: int, param: str, delta: Tensor, got: Tensor, expected: Tensor, lost_at: Key | None) -> Finding:
+def _own_error(
+    facts: CaseFacts, layer: int, param: str, delta: Tensor, got: Tensor, expected: Tensor, lost_at: Key | None
+) -> Finding:
     """A tensor wrong on its own, from a right δ⁽ˡ⁾: its local explanation, or the evidence."""
     found = _local(facts, layer, param, delta, got, expected)
     if found:
@@ -104,7 +117,9 @@ def analyse_case(facts: CaseFacts) -> dict[Key, Finding]:
                 elif root_above:
                     findings[(layer, p)] = Finding("consequence", root=root_above)
                 else:  # cannot happen: agreeing with the truth is passing
-                    findings[(layer, p)] = Finding("unexplained", evidence=describe_difference(observed[p], expected[p]))
+                    findings[(layer, p)] = Finding(
+                        "unexplained", evidence=describe_difference(observed[p], expected[p])
+                    )
             upper, lost_at = delta, None
             continue
         if not failing:  # right although the δ from above was not: back on track
@@ -136,7 +151,10 @@ def analyse_case(facts: CaseFacts) -> dict[Key, Finding]:
 
 def nan_findings(facts: CaseFacts) -> dict[Key, Finding]:
     """Non-finite gradients: the highest one is the root; NaN flows down δ, so the rest inherit it."""
-    keys = sorted(((f.layer, f.param) for f in facts.result.failures if f.check == "finite"), key=lambda k: (-k[0], PARAMS.index(k[1])))
+    keys = sorted(
+        ((f.layer, f.param) for f in facts.result.failures if f.check == "finite"),
+        key=lambda k: (-k[0], PARAMS.index(k[1])),
+    )
     if not keys:
         return {}
     root = keys[0]

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 from ..adapters import wrap
 from ..api import adapter_search_space
 from ..cases import builtin_cases
 from ..checker import Run, check_cases
+from ..config import Settings
 from ..diagnosis import diagnose
 from ..explore import explore
 from ..loading import LoadError, notebook_cells
 from ..report import Report, build_report
 from ..sandbox import Isolation, Limits, LoadOutcome, SandboxedFunction
-from ..config import Settings
 from .discover import Source
 from .policies import check_policies
 from .rubric import Rubric
@@ -61,7 +61,10 @@ def _sources(source: Source) -> list[tuple[str, str]]:
     if source.entry is not None:
         try:
             if source.entry.suffix == ".ipynb":
-                found += [(f"{source.entry.name} [cell {i}]", c) for i, c in enumerate(notebook_cells(str(source.entry)), start=1)]
+                found += [
+                    (f"{source.entry.name} [cell {i}]", c)
+                    for i, c in enumerate(notebook_cells(str(source.entry)), start=1)
+                ]
             else:
                 found.append((source.entry.name, source.entry.read_text(encoding="utf-8", errors="replace")))
         except (LoadError, OSError):
@@ -84,12 +87,33 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
     function, fresh = fn, fn.fresh
     if adapter is not None:
         function, fresh = wrap(fn, adapter, spec), (lambda: wrap(fn.fresh(), adapter, spec))
-    cases = [c for c in builtin_cases(seed=rubric.seed, batch=rubric.batch, devices=DEVICES) if adapter is None or adapter.depth in (None, c.depth)]
-    run = check_cases(function, cases, spec=spec, timeout=limits.call_timeout, fresh=fresh, on_case=lambda _: fn.revive(), mode=settings.mode)
+    cases = [
+        c
+        for c in builtin_cases(seed=rubric.seed, batch=rubric.batch, devices=DEVICES)
+        if adapter is None or adapter.depth in (None, c.depth)
+    ]
+    run = check_cases(
+        function,
+        cases,
+        spec=spec,
+        timeout=limits.call_timeout,
+        fresh=fresh,
+        on_case=lambda _: fn.revive(),
+        mode=settings.mode,
+    )
     timed_out = any(f.kind == "timeout" for r in run.results for f in r.failures)
     if rubric.max_examples > 0 and settings.mode != "self" and not timed_out and fn.revive():
         strategy = adapter_search_space(adapter, spec, DEVICES)
-        found = explore(function, spec=spec, max_examples=rubric.max_examples, seed=rubric.seed, devices=DEVICES, timeout=limits.call_timeout, fresh=fresh, strategy=strategy)
+        found = explore(
+            function,
+            spec=spec,
+            max_examples=rubric.max_examples,
+            seed=rubric.seed,
+            devices=DEVICES,
+            timeout=limits.call_timeout,
+            fresh=fresh,
+            strategy=strategy,
+        )
         run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
     warnings = list(fn.load_outcome.warnings if fn.load_outcome else [])
     if settings != Settings():
@@ -99,19 +123,49 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
     return report
 
 
-def assess(source: Source, rubric: Rubric, *, limits: Limits, isolation: Isolation | None = None, hide: Sequence[str | os.PathLike] = ()) -> Assessment:
+def assess(
+    source: Source,
+    rubric: Rubric,
+    *,
+    limits: Limits,
+    isolation: Isolation | None = None,
+    hide: Sequence[str | os.PathLike] = (),
+) -> Assessment:
     """Grade ``source`` under ``rubric`` in a sandbox with ``limits``."""
     started = time.monotonic()
     findings = check_policies(rubric.policies, _sources(source))
     if source.entry is None:
         load = LoadOutcome(False, f"no .py or .ipynb file in {source.name} defines {rubric.function}")
-        return Assessment(source, score_submission(rubric, None, findings, unloaded=load.error or ""), load, None, seconds=time.monotonic() - started, isolation=isolation)
-    fn = SandboxedFunction(source.entry, folder=source.folder, function=rubric.function, limits=limits, isolation=isolation, hide=[*hide, *rubric.hide], echo_output=True)
+        return Assessment(
+            source,
+            score_submission(rubric, None, findings, unloaded=load.error or ""),
+            load,
+            None,
+            seconds=time.monotonic() - started,
+            isolation=isolation,
+        )
+    fn = SandboxedFunction(
+        source.entry,
+        folder=source.folder,
+        function=rubric.function,
+        limits=limits,
+        isolation=isolation,
+        hide=[*hide, *rubric.hide],
+        echo_output=True,
+    )
     with fn:
         load = fn.load()
         report = _check(fn, rubric, source.label, limits) if load.ok else None
     score = score_submission(rubric, report, findings, unloaded=f"the submission did not load: {load.error}")
     return Assessment(
-        source, score, load, report, events=list(fn.events), output=fn.output, seconds=time.monotonic() - started,
-        isolation=fn.isolation, timed_out=fn.timeouts > 0, crashed=fn.crashes,
+        source,
+        score,
+        load,
+        report,
+        events=list(fn.events),
+        output=fn.output,
+        seconds=time.monotonic() - started,
+        isolation=fn.isolation,
+        timed_out=fn.timeouts > 0,
+        crashed=fn.crashes,
     )

@@ -16,29 +16,48 @@ __all__ = ["add_grade_command", "add_gradescope_command"]
 def _sandbox_options(parser: argparse.ArgumentParser) -> None:
     from ..cli import positive, whole_number
 
-    parser.add_argument("--rubric", metavar="FILE", help="a TOML rubric (default: the seed assignment's built-in rubric)")
-    parser.add_argument("--timeout", type=positive, metavar="S", help="seconds one call may take (default: the rubric's, 10)")
-    parser.add_argument("--memory", type=whole_number(256, "a memory size in MB"), metavar="MB", help="heap limit of each submission's process (default: the rubric's, 1024)")
+    parser.add_argument(
+        "--rubric", metavar="FILE", help="a TOML rubric (default: the seed assignment's built-in rubric)"
+    )
+    parser.add_argument(
+        "--timeout", type=positive, metavar="S", help="seconds one call may take (default: the rubric's, 10)"
+    )
+    parser.add_argument(
+        "--memory",
+        type=whole_number(256, "a memory size in MB"),
+        metavar="MB",
+        help="heap limit of each submission's process (default: the rubric's, 1024)",
+    )
 
 
 def add_grade_command(commands) -> None:
     grade = commands.add_parser(
-        "grade", help="grade a folder of submissions in sandboxes",
+        "grade",
+        help="grade a folder of submissions in sandboxes",
         description="Grade every .py/.ipynb file (or student folder) in SUBMISSIONS, each in its own sandbox, into DIR: grades.csv, and <submission>/results.json (Gradescope's format) and feedback.md.",
     )
     grade.set_defaults(run=run_grade)
-    grade.add_argument("submissions", metavar="SUBMISSIONS", help="a folder of .py/.ipynb files, or of one folder per student")
+    grade.add_argument(
+        "submissions", metavar="SUBMISSIONS", help="a folder of .py/.ipynb files, or of one folder per student"
+    )
     grade.add_argument("--out", required=True, metavar="DIR", help="where the grades go (created; reruns resume there)")
     _sandbox_options(grade)
     from ..cli import whole_number
 
-    grade.add_argument("--jobs", type=whole_number(1, "a number of workers"), default=1, metavar="N", help="submissions graded at once (default: 1)")
+    grade.add_argument(
+        "--jobs",
+        type=whole_number(1, "a number of workers"),
+        default=1,
+        metavar="N",
+        help="submissions graded at once (default: 1)",
+    )
     grade.add_argument("--regrade", action="store_true", help="grade again what DIR already holds grades for")
 
 
 def add_gradescope_command(commands) -> None:
     gradescope = commands.add_parser(
-        "gradescope", help="grade one submission inside Gradescope's autograder",
+        "gradescope",
+        help="grade one submission inside Gradescope's autograder",
         description="Grade ROOT/submission into ROOT/results/results.json (Gradescope's layout); the rubric defaults to ROOT/source/rubric.toml, else the built-in one.",
     )
     gradescope.set_defaults(run=run_gradescope_command)
@@ -55,7 +74,15 @@ def run_grade(args: argparse.Namespace) -> int:
     try:
         rubric = load_rubric(args.rubric)
         limits = limits_for(rubric, timeout=args.timeout, memory_mb=args.memory)
-        batch = grade_batch(args.submissions, args.out, rubric, limits=limits, jobs=args.jobs, regrade=args.regrade, rubric_path=args.rubric)
+        batch = grade_batch(
+            args.submissions,
+            args.out,
+            rubric,
+            limits=limits,
+            jobs=args.jobs,
+            regrade=args.regrade,
+            rubric_path=args.rubric,
+        )
     except (RubricError, GradeError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Source", "discover", "find_entry", "fingerprint", "RESERVED"]
+__all__ = ["RESERVED", "Source", "discover", "find_entry", "fingerprint"]
 
 SUFFIXES = (".py", ".ipynb")
 RESERVED = {"grades.csv"}
@@ -57,7 +57,11 @@ def find_entry(folder: Path, function: str = "forward_backward") -> tuple[Path |
         return (candidates[0] if candidates else None), ""
     defining = [c for c in candidates if _defines(c, function)] or candidates
     defining.sort(key=lambda p: (len(p.relative_to(folder).parts), p.suffix != ".ipynb", str(p)))
-    note = f"{len(defining)} files define {function}; graded {defining[0].relative_to(folder)}" if len(defining) > 1 else ""
+    note = (
+        f"{len(defining)} files define {function}; graded {defining[0].relative_to(folder)}"
+        if len(defining) > 1
+        else ""
+    )
     return defining[0], note
 
 
@@ -82,7 +86,11 @@ def discover(root: str | os.PathLike, function: str = "forward_backward") -> tup
 def fingerprint(source: Source) -> str:
     """A hash of the submission's files (names and contents): a changed submission is regraded."""
     digest = hashlib.sha256()
-    files = [source.path] if source.folder is None else sorted(p for p in source.path.rglob("*") if p.is_file() and not p.is_symlink())
+    files = (
+        [source.path]
+        if source.folder is None
+        else sorted(p for p in source.path.rglob("*") if p.is_file() and not p.is_symlink())
+    )
     for path in files[:_MAX_SCAN]:
         digest.update(str(path.relative_to(source.path.parent)).encode() + b"\0")
         try:

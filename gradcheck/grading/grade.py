@@ -23,9 +23,10 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from .. import __version__
 from ..sandbox import Isolation, Limits, probe
@@ -34,7 +35,7 @@ from .discover import Source, discover, fingerprint
 from .outputs import atomic_write, read_results, row_from_results, write_grades_csv
 from .rubric import Rubric
 
-__all__ = ["grade_batch", "grade_one", "Batch", "GradeError", "settings_digest"]
+__all__ = ["Batch", "GradeError", "grade_batch", "grade_one", "settings_digest"]
 
 _POOL_RESTARTS = 3
 
@@ -62,7 +63,9 @@ def settings_digest(rubric: Rubric, limits: Limits) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def grade_one(source: Source, rubric: Rubric, limits: Limits, isolation: Isolation, hide: list[str], settings: str) -> dict:
+def grade_one(
+    source: Source, rubric: Rubric, limits: Limits, isolation: Isolation, hide: list[str], settings: str
+) -> dict:
     """Grade one submission; the texts to write (computed in the worker), or an internal error."""
     from .assess import assess
     from .outputs import feedback_markdown, results_json
@@ -71,7 +74,12 @@ def grade_one(source: Source, rubric: Rubric, limits: Limits, isolation: Isolati
         digest = fingerprint(source)
         assessment = assess(source, rubric, limits=limits, isolation=isolation, hide=hide)
         results = results_json(assessment, rubric, fingerprint=digest, settings=settings)
-        return {"name": source.name, "results": results, "feedback": feedback_markdown(assessment, rubric), "seconds": assessment.seconds}
+        return {
+            "name": source.name,
+            "results": results,
+            "feedback": feedback_markdown(assessment, rubric),
+            "seconds": assessment.seconds,
+        }
     except Exception as exc:  # noqa: BLE001 - a bug of gradcheck: reported, the batch goes on
         return {"name": source.name, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
 
@@ -97,7 +105,7 @@ class _Lock:
         self.path = folder / ".gradcheck.lock"
         self.fd: int | None = None
 
-    def __enter__(self) -> "_Lock":
+    def __enter__(self) -> _Lock:
         import fcntl
 
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -121,12 +129,28 @@ class _Progress:
         self.bar = None
         if stream.isatty():
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
-            self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"), console=Console(file=stream))
+            self.bar = Progress(
+                TextColumn("grading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+                console=Console(file=stream),
+            )
             self.task = self.bar.add_task("", total=total)
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         if self.bar:
             self.bar.start()
         return self
@@ -222,7 +246,9 @@ def grade_batch(
             for line in ignored:
                 progress.log(line)
             if batch.skipped:
-                progress.log(f"{len(batch.skipped)} submission(s) already graded and unchanged: skipped (--regrade grades them again)")
+                progress.log(
+                    f"{len(batch.skipped)} submission(s) already graded and unchanged: skipped (--regrade grades them again)"
+                )
 
             def finished(done: dict) -> None:
                 name = done["name"]
@@ -238,7 +264,9 @@ def grade_batch(
                 batch.graded.append(name)
                 write_grades_csv(out, batch.rows.values(), rubric)
                 r = done["results"]
-                progress.advance(f"{name}: {r['score']:g}/{r['extra_data']['gradcheck']['max_score']:g} ({done['seconds']:.1f} s)")
+                progress.advance(
+                    f"{name}: {r['score']:g}/{r['extra_data']['gradcheck']['max_score']:g} ({done['seconds']:.1f} s)"
+                )
 
             _run_all(todo, jobs, _Task(rubric, limits, isolation, hide, settings), finished)
         _restore(out, written)

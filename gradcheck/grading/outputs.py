@@ -16,8 +16,9 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .. import __version__
 from ..checker import Failure
@@ -25,7 +26,15 @@ from .assess import Assessment
 from .rubric import Rubric
 from .score import PolicyScore, TestScore
 
-__all__ = ["atomic_write", "results_json", "feedback_markdown", "write_grades_csv", "read_results", "row_from_results", "OUTPUT_LIMIT"]
+__all__ = [
+    "OUTPUT_LIMIT",
+    "atomic_write",
+    "feedback_markdown",
+    "read_results",
+    "results_json",
+    "row_from_results",
+    "write_grades_csv",
+]
 
 OUTPUT_LIMIT = 2_000  # characters of the submission's own prints quoted in feedback
 _FAILURES_SHOWN = 5
@@ -89,7 +98,9 @@ def _test_output(t: TestScore, a: Assessment) -> str:
     if t.test.description:
         lines.append(t.test.description)
     if t.judged:
-        lines.append(f"passed {t.passed} of {t.judged} case(s)" + (" (partial credit)" if 0 < t.score < t.max_score else ""))
+        lines.append(
+            f"passed {t.passed} of {t.judged} case(s)" + (" (partial credit)" if 0 < t.score < t.max_score else "")
+        )
     if t.note:
         lines.append(t.note)
     for f in t.failures[:_FAILURES_SHOWN]:
@@ -101,7 +112,9 @@ def _test_output(t: TestScore, a: Assessment) -> str:
 
 def _policy_output(p: PolicyScore) -> str:
     lines = [p.policy.description] if p.policy.description else []
-    lines.append("broken" + (" (the whole score is set to 0)" if p.policy.zero_score else "") if p.finding.violated else "kept")
+    lines.append(
+        "broken" + (" (the whole score is set to 0)" if p.policy.zero_score else "") if p.finding.violated else "kept"
+    )
     lines += p.finding.evidence
     if p.finding.note:
         lines.append(p.finding.note)
@@ -128,15 +141,31 @@ def results_json(a: Assessment, rubric: Rubric, *, fingerprint: str, settings: s
     """Gradescope's results.json for one submission."""
     tests: list[dict[str, Any]] = []
     for t in a.score.tests:
-        tests.append({
-            "name": t.test.name, "number": t.test.number, "score": t.score, "max_score": t.max_score,
-            "status": "passed" if t.ok else "failed", "output": _test_output(t, a), "tags": list(t.test.tags), "visibility": t.test.visibility,
-        })
+        tests.append(
+            {
+                "name": t.test.name,
+                "number": t.test.number,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": "passed" if t.ok else "failed",
+                "output": _test_output(t, a),
+                "tags": list(t.test.tags),
+                "visibility": t.test.visibility,
+            }
+        )
     for p in a.score.policies:
-        tests.append({
-            "name": p.policy.name, "number": p.policy.number, "score": p.score, "max_score": p.max_score,
-            "status": "failed" if p.finding.violated else "passed", "output": _policy_output(p), "tags": ["policy", p.policy.rule], "visibility": p.policy.visibility,
-        })
+        tests.append(
+            {
+                "name": p.policy.name,
+                "number": p.policy.number,
+                "score": p.score,
+                "max_score": p.max_score,
+                "status": "failed" if p.finding.violated else "passed",
+                "output": _policy_output(p),
+                "tags": ["policy", p.policy.rule],
+                "visibility": p.policy.visibility,
+            }
+        )
     return {
         "score": a.score.total,
         "execution_time": round(a.seconds, 2),
@@ -146,11 +175,22 @@ def results_json(a: Assessment, rubric: Rubric, *, fingerprint: str, settings: s
         "visibility": rubric.visibility,
         "stdout_visibility": rubric.stdout_visibility,
         "tests": tests,
-        "extra_data": {"gradcheck": {
-            "version": __version__, "submission": a.source.name, "entry": a.source.label, "fingerprint": fingerprint, "settings": settings,
-            "max_score": a.score.max_score, "loaded": a.load.ok, "timed_out": a.timed_out, "crashes": a.crashed, "events": a.events,
-            "isolation": a.isolation.as_dict() if a.isolation else None, "seed": rubric.seed,
-        }},
+        "extra_data": {
+            "gradcheck": {
+                "version": __version__,
+                "submission": a.source.name,
+                "entry": a.source.label,
+                "fingerprint": fingerprint,
+                "settings": settings,
+                "max_score": a.score.max_score,
+                "loaded": a.load.ok,
+                "timed_out": a.timed_out,
+                "crashes": a.crashed,
+                "events": a.events,
+                "isolation": a.isolation.as_dict() if a.isolation else None,
+                "seed": rubric.seed,
+            }
+        },
     }
 
 
@@ -203,7 +243,11 @@ def read_results(path: str | os.PathLike) -> dict | None:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("extra_data", {}).get("gradcheck"), dict) or not isinstance(data.get("tests"), list):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("extra_data", {}).get("gradcheck"), dict)
+        or not isinstance(data.get("tests"), list)
+    ):
         return None
     return data
 
@@ -218,7 +262,11 @@ def _cell(test: dict) -> object:
 def row_from_results(name: str, results: dict, rubric: Rubric) -> dict:
     """A grades.csv row: submission, score, max_score, then each test's score by name."""
     scores = {t.get("name"): _cell(t) for t in results["tests"] if isinstance(t, dict)}
-    row = {"submission": name, "score": results.get("score"), "max_score": results["extra_data"]["gradcheck"].get("max_score", rubric.max_score)}
+    row = {
+        "submission": name,
+        "score": results.get("score"),
+        "max_score": results["extra_data"]["gradcheck"].get("max_score", rubric.max_score),
+    }
     row.update({column: scores.get(column, "") for column in rubric.columns})
     return row
 
@@ -226,7 +274,12 @@ def row_from_results(name: str, results: dict, rubric: Rubric) -> dict:
 def write_grades_csv(out_dir: str | os.PathLike, rows: Iterable[dict], rubric: Rubric) -> None:
     """``DIR/grades.csv``: one row per graded submission, sorted by name (atomically)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["submission", "score", "max_score", *rubric.columns], extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer,
+        fieldnames=["submission", "score", "max_score", *rubric.columns],
+        extrasaction="ignore",
+        lineterminator="\n",
+    )
     writer.writeheader()
     for row in sorted(rows, key=lambda r: r["submission"]):
         writer.writerow(row)

@@ -11,10 +11,10 @@ rubric says so.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
-__all__ = ["Finding", "find_autograd", "find_imports", "check_policies"]
+__all__ = ["Finding", "check_policies", "find_autograd", "find_imports"]
 
 _AUTOGRAD_WORDS = ("autograd", "functorch", "torch.func")
 _DYNAMIC = ("getattr", "__import__", "import_module")
@@ -58,10 +58,16 @@ def find_autograd(tree: ast.AST) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Attribute) and node.attr in ("autograd", "func") and _dotted(node.value) == "torch":
             found.append((node.lineno, f"torch.{node.attr}"))
         elif isinstance(node, ast.Import):
-            found += [(node.lineno, f"import {a.name}") for a in node.names if a.name.startswith(("torch.autograd", "torch.func", "functorch"))]
+            found += [
+                (node.lineno, f"import {a.name}")
+                for a in node.names
+                if a.name.startswith(("torch.autograd", "torch.func", "functorch"))
+            ]
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
-            if module.startswith(("torch.autograd", "torch.func", "functorch")) or (module == "torch" and any(a.name in ("autograd", "func") for a in node.names)):
+            if module.startswith(("torch.autograd", "torch.func", "functorch")) or (
+                module == "torch" and any(a.name in ("autograd", "func") for a in node.names)
+            ):
                 found.append((node.lineno, f"from {module} import {', '.join(a.name for a in node.names)}"))
         elif isinstance(node, ast.Call) and _call_name(node) in _DYNAMIC:
             for text in _literals(node):
@@ -80,7 +86,11 @@ def find_imports(tree: ast.AST, modules: Sequence[str]) -> list[tuple[int, str]]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] in roots:
             found.append((node.lineno, f"from {node.module} import ..."))
         elif isinstance(node, ast.Call) and _call_name(node) in ("__import__", "import_module"):
-            found += [(node.lineno, f"{_call_name(node)}({text!r})") for text in _literals(node) if text.split(".")[0] in roots]
+            found += [
+                (node.lineno, f"{_call_name(node)}({text!r})")
+                for text in _literals(node)
+                if text.split(".")[0] in roots
+            ]
     return found
 
 

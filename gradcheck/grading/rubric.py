@@ -35,7 +35,17 @@ from ..cases import builtin_cases
 from ..checker import CHECKS
 from ..config import Settings, resolve_settings
 
-__all__ = ["Rubric", "RubricTest", "Policy", "RubricError", "load_rubric", "parse_rubric", "DEFAULT_RUBRIC", "VISIBILITIES", "RULES"]
+__all__ = [
+    "DEFAULT_RUBRIC",
+    "RULES",
+    "VISIBILITIES",
+    "Policy",
+    "Rubric",
+    "RubricError",
+    "RubricTest",
+    "load_rubric",
+    "parse_rubric",
+]
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 RULES = ("forbid-autograd", "forbid-imports")
@@ -279,7 +289,9 @@ def _widths_list(table: dict, key: str, where: str) -> tuple[tuple[int, ...], ..
     value = table.get(key)
     if value is None:
         return None
-    if not isinstance(value, list) or not all(isinstance(w, list) and len(w) >= 2 and all(type(n) is int and n >= 1 for n in w) for w in value):
+    if not isinstance(value, list) or not all(
+        isinstance(w, list) and len(w) >= 2 and all(type(n) is int and n >= 1 for n in w) for w in value
+    ):
         raise RubricError(f"{where}: '{key}' must be a list of architectures, e.g. [[7, 5, 3, 1]]")
     return tuple(tuple(w) for w in value)
 
@@ -294,14 +306,33 @@ def _test(table: Any, index: int) -> RubricTest:
     where = f"tests[{index}]"
     if not isinstance(table, dict):
         raise RubricError(f"{where} must be a table ([[tests]])")
-    _known(table, {"name", "number", "points", "checks", "layers", "params", "widths", "exclude_widths", "partial", "visibility", "tags", "description"}, where)
+    _known(
+        table,
+        {
+            "name",
+            "number",
+            "points",
+            "checks",
+            "layers",
+            "params",
+            "widths",
+            "exclude_widths",
+            "partial",
+            "visibility",
+            "tags",
+            "description",
+        },
+        where,
+    )
     name = _get(table, "name", str, where)
     if not name:
         raise RubricError(f"{where}: every test needs a 'name'")
     where = f"test {name!r}"
     checks = _get(table, "checks", list, where)
     if not checks or not all(c in CHECKS and c not in ("call", "returns") for c in checks):
-        raise RubricError(f"{where}: 'checks' must list some of: {', '.join(c for c in CHECKS if c not in ('call', 'returns'))}")
+        raise RubricError(
+            f"{where}: 'checks' must list some of: {', '.join(c for c in CHECKS if c not in ('call', 'returns'))}"
+        )
     layers = _get(table, "layers", list, where)
     if layers is not None and not all(type(n) is int and n >= 0 for n in layers):
         raise RubricError(f"{where}: 'layers' must be layer indices (0 is the first layer)")
@@ -313,11 +344,18 @@ def _test(table: Any, index: int) -> RubricTest:
         raise RubricError(f"{where}: 'points' must be at least 0")
     tags = _get(table, "tags", list, where, [])
     return RubricTest(
-        name=name, points=points, checks=tuple(checks), number=str(_get(table, "number", (str, int, float), where, "")),
-        layers=tuple(layers) if layers is not None else None, params=tuple(params),
-        widths=_widths_list(table, "widths", where), exclude_widths=_widths_list(table, "exclude_widths", where) or (),
-        partial=_get(table, "partial", bool, where, True), visibility=_visibility(table, where),
-        tags=tuple(str(t) for t in tags), description=_get(table, "description", str, where, ""),
+        name=name,
+        points=points,
+        checks=tuple(checks),
+        number=str(_get(table, "number", (str, int, float), where, "")),
+        layers=tuple(layers) if layers is not None else None,
+        params=tuple(params),
+        widths=_widths_list(table, "widths", where),
+        exclude_widths=_widths_list(table, "exclude_widths", where) or (),
+        partial=_get(table, "partial", bool, where, True),
+        visibility=_visibility(table, where),
+        tags=tuple(str(t) for t in tags),
+        description=_get(table, "description", str, where, ""),
     )
 
 
@@ -336,9 +374,14 @@ def _policy(table: Any, index: int) -> Policy:
     if points < 0:
         raise RubricError(f"{where}: 'points' must be at least 0")
     return Policy(
-        name=_get(table, "name", str, where, f"Policy: {rule}"), rule=rule, number=str(_get(table, "number", (str, int, float), where, "")),
-        points=points, zero_score=_get(table, "zero_score", bool, where, False), modules=tuple(modules),
-        visibility=_visibility(table, where), description=_get(table, "description", str, where, ""),
+        name=_get(table, "name", str, where, f"Policy: {rule}"),
+        rule=rule,
+        number=str(_get(table, "number", (str, int, float), where, "")),
+        points=points,
+        zero_score=_get(table, "zero_score", bool, where, False),
+        modules=tuple(modules),
+        visibility=_visibility(table, where),
+        description=_get(table, "description", str, where, ""),
     )
 
 
@@ -359,7 +402,25 @@ def parse_rubric(text: str, source: str = "rubric") -> Rubric:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{source} is not valid TOML: {exc}") from None
-    _known(data, {"name", "function", "batch", "seed", "max_examples", "visibility", "stdout_visibility", "sandbox", "tests", "policies", "spec", "adapter", "mode"}, source)
+    _known(
+        data,
+        {
+            "name",
+            "function",
+            "batch",
+            "seed",
+            "max_examples",
+            "visibility",
+            "stdout_visibility",
+            "sandbox",
+            "tests",
+            "policies",
+            "spec",
+            "adapter",
+            "mode",
+        },
+        source,
+    )
     settings = _settings(data, source)
     sandbox = _get(data, "sandbox", dict, source, {})
     _known(sandbox, {"timeout", "memory_mb", "hide"}, f"{source} [sandbox]")
@@ -371,25 +432,39 @@ def parse_rubric(text: str, source: str = "rubric") -> Rubric:
     names = [t.name for t in parsed_tests] + [p.name for p in policies]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
-        raise RubricError(f"{source}: two tests are named {duplicate!r}; names must be unique (they are the CSV's columns)")
+        raise RubricError(
+            f"{source}: two tests are named {duplicate!r}; names must be unique (they are the CSV's columns)"
+        )
     timeout = _get(sandbox, "timeout", float, f"{source} [sandbox]", 10.0)
     memory = _get(sandbox, "memory_mb", int, f"{source} [sandbox]", 1024)
     max_examples = _get(data, "max_examples", int, source, 50)
     if timeout <= 0 or memory < 256 or max_examples < 0:
         raise RubricError(f"{source}: timeout must be positive, memory_mb at least 256 and max_examples at least 0")
     numbered_tests = tuple(t if t.number else _renumber(t, i) for i, t in enumerate(parsed_tests, start=1))
-    numbered_policies = tuple(p if p.number else _renumber(p, len(parsed_tests) + i) for i, p in enumerate(policies, start=1))
+    numbered_policies = tuple(
+        p if p.number else _renumber(p, len(parsed_tests) + i) for i, p in enumerate(policies, start=1)
+    )
     rubric = Rubric(
-        name=_get(data, "name", str, source, "gradcheck rubric"), tests=numbered_tests, policies=numbered_policies,
-        function=_get(data, "function", str, source, "forward_backward"), batch=_get(data, "batch", bool, source, settings.spec.batch), settings=settings,
-        seed=_get(data, "seed", int, source, 0), max_examples=max_examples,
-        visibility=_visibility(data, source), stdout_visibility=_visibility(data, source, "hidden", "stdout_visibility"),
-        timeout=timeout, memory_mb=memory, hide=tuple(str(p) for p in _get(sandbox, "hide", list, f"{source} [sandbox]", [])),
+        name=_get(data, "name", str, source, "gradcheck rubric"),
+        tests=numbered_tests,
+        policies=numbered_policies,
+        function=_get(data, "function", str, source, "forward_backward"),
+        batch=_get(data, "batch", bool, source, settings.spec.batch),
+        settings=settings,
+        seed=_get(data, "seed", int, source, 0),
+        max_examples=max_examples,
+        visibility=_visibility(data, source),
+        stdout_visibility=_visibility(data, source, "hidden", "stdout_visibility"),
+        timeout=timeout,
+        memory_mb=memory,
+        hide=tuple(str(p) for p in _get(sandbox, "hide", list, f"{source} [sandbox]", [])),
     )
     _check_applicable(rubric)
     judges_loss = next((t.name for t in rubric.tests if "loss-value" in t.checks), None)
     if settings.mode == "self" and judges_loss:
-        raise RubricError(f"{source}: test {judges_loss!r} checks loss-value, which mode \"self\" does not judge (use mode \"both\", or drop the check)")
+        raise RubricError(
+            f'{source}: test {judges_loss!r} checks loss-value, which mode "self" does not judge (use mode "both", or drop the check)'
+        )
     return rubric
 
 
@@ -397,13 +472,19 @@ def _settings(data: dict, source: str) -> Settings:
     """``spec``, ``adapter`` and ``mode``, as in ``[tool.gradcheck]`` (a name or a table each),
     through the one :func:`~gradcheck.config.resolve_settings`; a rubric ignores pyproject.toml."""
     try:
-        settings = resolve_settings(spec=data.get("spec"), adapter=data.get("adapter"), mode=data.get("mode"), pyproject={})
+        settings = resolve_settings(
+            spec=data.get("spec"), adapter=data.get("adapter"), mode=data.get("mode"), pyproject={}
+        )
     except (ValueError, TypeError) as exc:
         raise RubricError(f"{source}: {exc}") from None
     if settings.adapter is not None and settings.adapter.compose:
-        raise RubricError(f"{source}: a compose adapter chains layer objects in one process; the sandboxed grader cannot use it")
+        raise RubricError(
+            f"{source}: a compose adapter chains layer objects in one process; the sandboxed grader cannot use it"
+        )
     if settings.adapter is not None and settings.adapter.uses_globals:
-        raise RubricError(f"{source}: a notebook-globals adapter (params_from/grads_from \"globals\") binds the function's namespace in one process; the sandboxed grader cannot use it")
+        raise RubricError(
+            f'{source}: a notebook-globals adapter (params_from/grads_from "globals") binds the function\'s namespace in one process; the sandboxed grader cannot use it'
+        )
     return settings
 
 

@@ -9,8 +9,8 @@ what is right) is left out of that test's count rather than blamed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from ..cases import CaseSpec
 from ..checker import CaseResult, Failure
@@ -18,7 +18,7 @@ from ..report import Report
 from .policies import Finding
 from .rubric import Policy, Rubric, RubricTest
 
-__all__ = ["TestScore", "PolicyScore", "Score", "applies", "score_submission"]
+__all__ = ["PolicyScore", "Score", "TestScore", "applies", "score_submission"]
 
 _WHOLE_CALL = ("call", "returns")
 _PER_TENSOR = ("gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite")
@@ -139,7 +139,9 @@ def _score_test(test: RubricTest, report: Report, mode: str = "spec") -> TestSco
     return TestScore(test, round(test.points * fraction, 4), passed, len(judged), failures, note)
 
 
-def score_submission(rubric: Rubric, report: Report | None, findings: Sequence[Finding], *, unloaded: str = "") -> Score:
+def score_submission(
+    rubric: Rubric, report: Report | None, findings: Sequence[Finding], *, unloaded: str = ""
+) -> Score:
     """The rubric's points for one submission; ``report`` is None when it never loaded."""
     if report is None:
         tests = [TestScore(t, 0.0, 0, 0, [], f"not checked: {unloaded}") for t in rubric.tests]

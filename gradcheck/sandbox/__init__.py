@@ -63,14 +63,14 @@ from .isolation import Isolation, probe
 from .remote import Limits, LoadOutcome, RemoteError, SandboxCrash, SandboxedFunction
 
 __all__ = [
-    "SandboxedFunction",
+    "Box",
+    "BoxConfig",
+    "Isolation",
     "Limits",
     "LoadOutcome",
     "RemoteError",
     "SandboxCrash",
     "SandboxError",
-    "Isolation",
+    "SandboxedFunction",
     "probe",
-    "Box",
-    "BoxConfig",
 ]

@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Box", "BoxConfig", "ChildGone", "BoxTimeout", "ProtocolError", "SandboxError", "LAUNCHER", "sweep_stale_workdirs"]
+__all__ = [
+    "LAUNCHER",
+    "Box",
+    "BoxConfig",
+    "BoxTimeout",
+    "ChildGone",
+    "ProtocolError",
+    "SandboxError",
+    "sweep_stale_workdirs",
+]
 
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
 MAX_MESSAGE = 64 << 20  # bytes in one reply line
@@ -142,8 +151,14 @@ class Box:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-B", LAUNCHER],
-                stdin=subprocess.PIPE, stdout=out_w, stderr=out_w, pass_fds=(req_r, rep_w),
-                cwd=self.config.workdir, env=self.config.env, start_new_session=True, close_fds=True,
+                stdin=subprocess.PIPE,
+                stdout=out_w,
+                stderr=out_w,
+                pass_fds=(req_r, rep_w),
+                cwd=self.config.workdir,
+                env=self.config.env,
+                start_new_session=True,
+                close_fds=True,
             )
         except OSError as exc:
             for fd in (req_r, req_w, rep_r, rep_w, out_r, out_w):

@@ -8,7 +8,8 @@ gets a copy of this file beside its runner, so it imports only the standard libr
 sandboxed call is the in-process call, not a twin of it.
 """
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["perform"]
 
@@ -43,7 +44,10 @@ def perform(
         value = getattr(obj, method)(*args, **kwargs)
     if then:
         first = value
-        pieces = [(first if a["result"] is None else first[a["result"]]) if isinstance(a, dict) and "result" in a else a for a in then["args"]]
+        pieces = [
+            (first if a["result"] is None else first[a["result"]]) if isinstance(a, dict) and "result" in a else a
+            for a in then["args"]
+        ]
         value = fn.__globals__[then["function"]](*pieces)
     if collect is not None:
         return value, {name: getattr(obj, name, None) for name in collect}

@@ -57,7 +57,7 @@ def _own_frame(tb):
         return None
     f = frames[-1]
     line = (f.line or linecache.getline(f.filename, f.lineno)).strip()
-    name = f.filename[len(folder):] if f.filename.startswith(folder) else f.filename
+    name = f.filename[len(folder) :] if f.filename.startswith(folder) else f.filename
     return {"file": name, "line": f.lineno, "code": line[:500]}
 
 
@@ -93,7 +93,10 @@ def load(cfg):
     import linecache
 
     cells = cfg["cells"]
-    namespace = {"__name__": "__main__" if cfg["notebook"] else "gradcheck_target", "__file__": os.path.join(cfg["submission_dir"], cfg["entry"])}
+    namespace = {
+        "__name__": "__main__" if cfg["notebook"] else "gradcheck_target",
+        "__file__": os.path.join(cfg["submission_dir"], cfg["entry"]),
+    }
     warnings = []
     budget = cfg["cell_timeout"]
     for number, cell in enumerate(cells, start=1):
@@ -108,7 +111,11 @@ def load(cfg):
             _alarm(budget)
             exec(code, namespace)
         except BaseException as exc:  # noqa: BLE001 - the submission's failure is data
-            error = _error(exc) if not isinstance(exc, CellTimeout) else {"type": "Timeout", "message": f"did not finish within {budget:g} s", "where": None}
+            error = (
+                _error(exc)
+                if not isinstance(exc, CellTimeout)
+                else {"type": "Timeout", "message": f"did not finish within {budget:g} s", "where": None}
+            )
             text = f"{error['type']}: {error['message']}" if error["message"] else error["type"]
             if error["where"]:
                 text += f" (at {error['where']['file']}:{error['where']['line']}: {error['where']['code']})"
@@ -126,7 +133,11 @@ def load(cfg):
         detail = f"; {warnings[0]}" if warnings else ""
         return namespace, f"{cfg['entry']} defines no '{function}'{hint}{detail}", warnings
     if not callable(namespace[function]):
-        return namespace, f"'{function}' in {cfg['entry']} is a {type(namespace[function]).__name__}, not a function", warnings
+        return (
+            namespace,
+            f"'{function}' in {cfg['entry']} is a {type(namespace[function]).__name__}, not a function",
+            warnings,
+        )
     return namespace, None, warnings
 
 
@@ -149,7 +160,14 @@ def serve(req_fd, rep_fd, wire, cfg, function):
             namespace, error, _ = load(cfg)
             if error is None:
                 copies[request["id"]] = namespace[cfg["function"]]
-            _send(rep_fd, {"id": request["id"], "ok": error is None, "error": {"type": "LoadError", "message": error, "where": None} if error else None})
+            _send(
+                rep_fd,
+                {
+                    "id": request["id"],
+                    "ok": error is None,
+                    "error": {"type": "LoadError", "message": error, "where": None} if error else None,
+                },
+            )
         elif request.get("op") == "call" and request.get("copy") in copies:
             _send(rep_fd, call(request, wire, copies[request["copy"]]))
         elif request.get("op") == "perform" and request.get("copy") in copies:
@@ -189,7 +207,14 @@ def perform(request, wire, function):
     sent = set(map(id, _leaves(values)))
     started = time.perf_counter()
     try:
-        value = calling.perform(function, values["args"], values["kwargs"], **request["how"], attributes=values["attributes"], then=values["then"])
+        value = calling.perform(
+            function,
+            values["args"],
+            values["kwargs"],
+            **request["how"],
+            attributes=values["attributes"],
+            then=values["then"],
+        )
         reply = {"id": request["id"], "ok": True, "value": _encode(wire, value)}
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, anything
         reply = {"id": request["id"], "ok": False, "error": _error(exc)}

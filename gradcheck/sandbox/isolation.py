@@ -18,11 +18,11 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Iterable
 
-__all__ = ["Isolation", "probe", "hidden_paths", "needed_paths", "NOBODY"]
+__all__ = ["NOBODY", "Isolation", "hidden_paths", "needed_paths", "probe"]
 
 NOBODY = 65534
 
@@ -46,16 +46,40 @@ class Isolation:
 
     def describe(self) -> list[str]:
         """What is isolated and what is not, one line each."""
-        lines = ["fresh interpreter (python -I -S), own session, minimal environment, temporary working directory, capped output, wall-clock timeout, CPU/memory/file-size rlimits"]
+        lines = [
+            "fresh interpreter (python -I -S), own session, minimal environment, temporary working directory, capped output, wall-clock timeout, CPU/memory/file-size rlimits"
+        ]
         facts = [
-            (self.pid, "PID namespace: the submission cannot see or signal other processes, and every process it starts dies with it", "no PID namespace: the submission can see other processes; detached processes are killed through the subreaper"),
+            (
+                self.pid,
+                "PID namespace: the submission cannot see or signal other processes, and every process it starts dies with it",
+                "no PID namespace: the submission can see other processes; detached processes are killed through the subreaper",
+            ),
             (self.net, "network namespace: no network", "network NOT isolated"),
-            (self.mount, "mount namespace: harness, reference, rubric, submissions, outputs, home and temp folders hidden", "harness files NOT hidden (only left off sys.path and refused by an import hook)"),
-            (self.readonly, "filesystem read-only except the working directory", "filesystem writable wherever the user may write"),
-            (self.drop_uid is not None or self.user, f"runs without privileges ({'uid ' + str(self.drop_uid) if self.drop_uid is not None else 'user namespace, no capabilities'})", "runs as the grader's own user"),
+            (
+                self.mount,
+                "mount namespace: harness, reference, rubric, submissions, outputs, home and temp folders hidden",
+                "harness files NOT hidden (only left off sys.path and refused by an import hook)",
+            ),
+            (
+                self.readonly,
+                "filesystem read-only except the working directory",
+                "filesystem writable wherever the user may write",
+            ),
+            (
+                self.drop_uid is not None or self.user,
+                f"runs without privileges ({'uid ' + str(self.drop_uid) if self.drop_uid is not None else 'user namespace, no capabilities'})",
+                "runs as the grader's own user",
+            ),
         ]
         if not self.pid:
-            facts.append((self.subreaper, "child subreaper: orphaned processes are collected and killed", "no subreaper: only the process group is killed"))
+            facts.append(
+                (
+                    self.subreaper,
+                    "child subreaper: orphaned processes are collected and killed",
+                    "no subreaper: only the process group is killed",
+                )
+            )
         return lines + [good if ok else bad for ok, good, bad in facts]
 
     def as_dict(self) -> dict:
@@ -76,7 +100,7 @@ def _minimal(paths: Iterable[str]) -> list[str]:
     return kept
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def site_directories() -> tuple[str, ...]:
     """The directories the child must put on ``sys.path`` to import torch (and numpy)."""
     dirs = []
@@ -87,10 +111,17 @@ def site_directories() -> tuple[str, ...]:
     return tuple(dict.fromkeys(dirs))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def needed_paths() -> tuple[str, ...]:
     """What the child's interpreter must reach: Python itself, its standard library, torch."""
-    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))]
+    paths = [
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(sys.executable),
+        os.path.dirname(os.path.realpath(sys.executable)),
+    ]
     paths += [sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")]
     return tuple(_minimal([*paths, *site_directories()]))
 
@@ -112,7 +143,14 @@ def _harness_paths() -> list[str]:
 def hidden_paths(extra: Iterable[str | os.PathLike] = ()) -> list[str]:
     """Everything a submission has no business reading: the harness, its checkout, the current
     folder, home, shared temporary folders, plus ``extra`` (submissions, outputs, rubric, ...)."""
-    paths = _harness_paths() + [os.getcwd(), os.path.expanduser("~"), tempfile.gettempdir(), "/tmp", "/dev/shm", "/var/tmp"]
+    paths = _harness_paths() + [
+        os.getcwd(),
+        os.path.expanduser("~"),
+        tempfile.gettempdir(),
+        "/tmp",
+        "/dev/shm",
+        "/var/tmp",
+    ]
     paths += [os.fspath(p) for p in extra]
     return sorted({os.path.realpath(p) for p in paths if p and p != "/" and os.path.lexists(p)})
 
@@ -136,7 +174,17 @@ def _try(isolation: Isolation, hide: list[str]) -> Isolation | None:
     keep = list(needed_paths())
     must_hide = [os.path.join(_harness_paths()[0], "__init__.py")]
     argv = [sys.executable, "-I", "-S", "-B", "-c", _PROBE, json.dumps({"must_reach": keep, "must_hide": must_hide})]
-    box = Box(BoxConfig(argv=argv, workdir=workdir, env={"PATH": "/usr/bin:/bin"}, isolate=isolation.request(), strict=False, hide=hide, keep=keep))
+    box = Box(
+        BoxConfig(
+            argv=argv,
+            workdir=workdir,
+            env={"PATH": "/usr/bin:/bin"},
+            isolate=isolation.request(),
+            strict=False,
+            hide=hide,
+            keep=keep,
+        )
+    )
     try:
         achieved = box.start(time.monotonic() + 30).get("achieved", {})
         report = box.receive(time.monotonic() + 30)
@@ -158,16 +206,23 @@ def _try(isolation: Isolation, hide: list[str]) -> Isolation | None:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def probe() -> Isolation:
     """The strongest isolation this machine allows (cached for the process). Set
     ``GRADCHECK_SANDBOX=basic`` to ask for none of the namespaces (for tests and debugging)."""
     if os.environ.get("GRADCHECK_SANDBOX") == "basic" or not sys.platform.startswith("linux"):
         return Isolation(subreaper=sys.platform.startswith("linux"))
     root = os.geteuid() == 0
-    full = Isolation(subreaper=True, user=not root, mount=True, readonly=True, net=True, pid=True, drop_uid=NOBODY if root else None)
+    full = Isolation(
+        subreaper=True, user=not root, mount=True, readonly=True, net=True, pid=True, drop_uid=NOBODY if root else None
+    )
     hide = hidden_paths()
-    for attempt in (full, replace(full, drop_uid=None), replace(full, mount=False, readonly=False, drop_uid=None), replace(full, user=False, mount=False, readonly=False, drop_uid=None)):
+    for attempt in (
+        full,
+        replace(full, drop_uid=None),
+        replace(full, mount=False, readonly=False, drop_uid=None),
+        replace(full, user=False, mount=False, readonly=False, drop_uid=None),
+    ):
         achieved = _try(attempt, hide)
         if achieved is not None:
             return achieved

@@ -31,9 +31,36 @@ CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000,
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 16384
 MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 18, 1 << 21, 1 << 24
-_MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
+_MOUNT_FLAGS = {
+    "ro": MS_RDONLY,
+    "nosuid": MS_NOSUID,
+    "nodev": MS_NODEV,
+    "noexec": MS_NOEXEC,
+    "noatime": MS_NOATIME,
+    "nodiratime": MS_NODIRATIME,
+    "relatime": MS_RELATIME,
+    "strictatime": MS_STRICTATIME,
+}
 # Pseudo filesystems keep their flags: making /dev read-only would break /dev/null.
-_KEEP_WRITABLE = ("proc", "sysfs", "devtmpfs", "devpts", "mqueue", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "bpf", "fusectl", "configfs", "pstore", "hugetlbfs", "binfmt_misc", "autofs")
+_KEEP_WRITABLE = (
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "mqueue",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "debugfs",
+    "tracefs",
+    "bpf",
+    "fusectl",
+    "configfs",
+    "pstore",
+    "hugetlbfs",
+    "binfmt_misc",
+    "autofs",
+)
 
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -103,7 +130,12 @@ def make_readonly(writable):
     (pseudo filesystems keep their flags: a read-only /dev would break /dev/null)."""
     failures = 0
     for point, fstype, options in list(_mounts()):
-        if fstype in _KEEP_WRITABLE or point.startswith(("/proc", "/sys", "/dev")) or "ro" in options or point in writable:
+        if (
+            fstype in _KEEP_WRITABLE
+            or point.startswith(("/proc", "/sys", "/dev"))
+            or "ro" in options
+            or point in writable
+        ):
             continue
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY
         for option in options:
@@ -145,7 +177,12 @@ def hide_paths(hide, keep, writable):
         os.close(fd)
     # Paths to hide that live inside what was just bound back (a package inside site-packages).
     for path in hide:
-        if path not in hidden and not any(_is_within(path, h) for h in hidden) and os.path.lexists(path) and not os.path.islink(path):
+        if (
+            path not in hidden
+            and not any(_is_within(path, h) for h in hidden)
+            and os.path.lexists(path)
+            and not os.path.islink(path)
+        ):
             if os.path.isdir(path):
                 mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755")
             else:
@@ -188,7 +225,15 @@ def isolate(cfg):
 
 
 def set_limits(limits):
-    names = {"cpu": resource.RLIMIT_CPU, "data": resource.RLIMIT_DATA, "as": resource.RLIMIT_AS, "fsize": resource.RLIMIT_FSIZE, "core": resource.RLIMIT_CORE, "nofile": resource.RLIMIT_NOFILE, "nproc": resource.RLIMIT_NPROC}
+    names = {
+        "cpu": resource.RLIMIT_CPU,
+        "data": resource.RLIMIT_DATA,
+        "as": resource.RLIMIT_AS,
+        "fsize": resource.RLIMIT_FSIZE,
+        "core": resource.RLIMIT_CORE,
+        "nofile": resource.RLIMIT_NOFILE,
+        "nproc": resource.RLIMIT_NPROC,
+    }
     for name, value in limits.items():
         if value is not None and name in names:
             resource.setrlimit(names[name], (int(value), int(value)))

@@ -20,9 +20,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, NoReturn
 
 import torch
 from torch import Tensor
@@ -33,7 +34,7 @@ from . import wire
 from .box import Box, BoxConfig, BoxTimeout, ChildGone, ProtocolError
 from .isolation import Isolation, hidden_paths, needed_paths, probe, site_directories
 
-__all__ = ["Limits", "LoadOutcome", "SandboxedFunction", "RemoteError", "SandboxCrash"]
+__all__ = ["Limits", "LoadOutcome", "RemoteError", "SandboxCrash", "SandboxedFunction"]
 
 BLOCKED = ("reference_impl", "gradcheck")
 _HERE = Path(__file__).parent
@@ -95,13 +96,15 @@ class _Copy:
     """A fresh copy of the submission's function in the same sandbox (``fresh``): called like
     the function, or through an adapter (``perform_call``)."""
 
-    def __init__(self, owner: "SandboxedFunction", copy: int) -> None:
+    def __init__(self, owner: SandboxedFunction, copy: int) -> None:
         self.owner, self.copy = owner, copy
 
     def __call__(self, x: Tensor, y: Tensor, W: list[Tensor], b: list[Tensor]) -> Any:
         return self.owner._call(self.copy, x, y, W, b)
 
-    def perform_call(self, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any) -> Any:
+    def perform_call(
+        self, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any
+    ) -> Any:
         return self.owner._perform(self.copy, args, kwargs, attributes, then, **how)
 
 
@@ -142,7 +145,10 @@ def _cells(entry: Path) -> tuple[list[dict], bool]:
     """The code to run, as (name, source) cells: a notebook's code cells (magics stripped, by
     the core's loader, here in the grader), or a .py file as one cell."""
     if entry.suffix == ".ipynb":
-        return [{"name": f"{entry.name} [cell {i}]", "source": src} for i, src in enumerate(notebook_cells(str(entry)), start=1)], True
+        return [
+            {"name": f"{entry.name} [cell {i}]", "source": src}
+            for i, src in enumerate(notebook_cells(str(entry)), start=1)
+        ], True
     return [{"name": entry.name, "source": entry.read_text(encoding="utf-8", errors="replace")}], False
 
 
@@ -159,7 +165,9 @@ def _copy_submission(entry: Path, folder: Path | None, target: Path) -> None:
         total += path.stat().st_size
         files += 1
         if total > MAX_SUBMISSION_BYTES or files > MAX_SUBMISSION_FILES:
-            raise LoadError(f"the submission folder is larger than {MAX_SUBMISSION_BYTES >> 20} MiB or {MAX_SUBMISSION_FILES} files")
+            raise LoadError(
+                f"the submission folder is larger than {MAX_SUBMISSION_BYTES >> 20} MiB or {MAX_SUBMISSION_FILES} files"
+            )
         dest = target / path.relative_to(folder)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest)
@@ -168,8 +176,15 @@ def _copy_submission(entry: Path, folder: Path | None, target: Path) -> None:
 def _child_env(workdir: str) -> dict[str, str]:
     threads = "1"
     return {
-        "PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "CUDA_VISIBLE_DEVICES": "",
+        "PATH": "/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "CUDA_VISIBLE_DEVICES": "",
     }
 
 
@@ -210,7 +225,7 @@ class SandboxedFunction:
 
     # -- life cycle ------------------------------------------------------------------------------
 
-    def __enter__(self) -> "SandboxedFunction":
+    def __enter__(self) -> SandboxedFunction:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -222,7 +237,9 @@ class SandboxedFunction:
         try:
             cells, notebook = _cells(self.entry)
         except (LoadError, OSError) as exc:
-            self.load_outcome = LoadOutcome(False, str(exc) if isinstance(exc, LoadError) else f"cannot read {self.entry.name}: {exc.strerror}")
+            self.load_outcome = LoadOutcome(
+                False, str(exc) if isinstance(exc, LoadError) else f"cannot read {self.entry.name}: {exc.strerror}"
+            )
             return self.load_outcome
         self._starts += 1
         workdir = os.path.realpath(tempfile.mkdtemp(prefix=f"gradcheck-sbx-{os.getpid()}-"))  # as mountinfo shows it
@@ -246,19 +263,41 @@ class SandboxedFunction:
         shutil.copyfile(_HERE / "wire.py", workdir / "_gradcheck_wire.py")
         shutil.copyfile(_HERE / "calling.py", workdir / "_gradcheck_calling.py")
         config = {
-            "paths": list(site_directories()), "blocked": list(BLOCKED), "submission_dir": str(submission),
-            "entry": self.entry.name, "notebook": notebook, "cells": cells, "function": self.function,
+            "paths": list(site_directories()),
+            "blocked": list(BLOCKED),
+            "submission_dir": str(submission),
+            "entry": self.entry.name,
+            "notebook": notebook,
+            "cells": cells,
+            "function": self.function,
             "cell_timeout": self.limits.load_timeout,
         }
         (workdir / "config.json").write_text(json.dumps(config))
         if self.isolation.drop_uid is not None:
             for path in [workdir, *workdir.rglob("*")]:
                 os.chown(path, self.isolation.drop_uid, self.isolation.drop_uid)
-        argv = [sys.executable, "-I", "-S", "-B", "-u", str(workdir / "_gradcheck_runner.py"), str(workdir / "config.json")]
-        box = Box(BoxConfig(
-            argv=argv, workdir=str(workdir), env=_child_env(str(workdir)), isolate=self.isolation.request(),
-            strict=True, hide=self.hide, keep=list(needed_paths()), rlimits=self.limits.rlimits(self.isolation), output_bytes=self.limits.output_bytes,
-        ))
+        argv = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-B",
+            "-u",
+            str(workdir / "_gradcheck_runner.py"),
+            str(workdir / "config.json"),
+        ]
+        box = Box(
+            BoxConfig(
+                argv=argv,
+                workdir=str(workdir),
+                env=_child_env(str(workdir)),
+                isolate=self.isolation.request(),
+                strict=True,
+                hide=self.hide,
+                keep=list(needed_paths()),
+                rlimits=self.limits.rlimits(self.isolation),
+                output_bytes=self.limits.output_bytes,
+            )
+        )
         try:
             box.start(time.monotonic() + self.limits.startup_timeout)
         except BaseException:
@@ -274,11 +313,20 @@ class SandboxedFunction:
                 raise ProtocolError("no ready message")
             loaded = box.receive(time.monotonic() + self.limits.load_timeout)
         except BoxTimeout:
-            return self._load_failed(box, started, f"loading {self.entry.name} did not finish within {self.limits.load_timeout:g} s", timed_out=True)
+            return self._load_failed(
+                box,
+                started,
+                f"loading {self.entry.name} did not finish within {self.limits.load_timeout:g} s",
+                timed_out=True,
+            )
         except ChildGone as gone:
-            return self._load_failed(box, started, f"the submission's process {gone.status} while loading {self.entry.name}")
+            return self._load_failed(
+                box, started, f"the submission's process {gone.status} while loading {self.entry.name}"
+            )
         except ProtocolError as exc:
-            return self._load_failed(box, started, f"the submission's process broke the harness's channel while loading ({exc})")
+            return self._load_failed(
+                box, started, f"the submission's process broke the harness's channel while loading ({exc})"
+            )
         except BaseException:
             self._stop(box)
             raise
@@ -292,7 +340,9 @@ class SandboxedFunction:
         self._collect(box)
         return LoadOutcome(True, None, warnings, time.monotonic() - started)
 
-    def _load_failed(self, box: Box, started: float, error: str, *, timed_out: bool = False, warnings: list[str] | None = None) -> LoadOutcome:
+    def _load_failed(
+        self, box: Box, started: float, error: str, *, timed_out: bool = False, warnings: list[str] | None = None
+    ) -> LoadOutcome:
         if timed_out:
             self.timeouts += 1
             self.events.append(error)
@@ -354,13 +404,25 @@ class SandboxedFunction:
             reply = box.receive(deadline)
             self._check_reply(reply, number)
         except BoxTimeout:
-            self._end_call(box, f"loading a fresh copy did not finish within {self.limits.load_timeout:g} s; the sandbox was killed", "was stopped after loading a fresh copy timed out", timeout=True)
+            self._end_call(
+                box,
+                f"loading a fresh copy did not finish within {self.limits.load_timeout:g} s; the sandbox was killed",
+                "was stopped after loading a fresh copy timed out",
+                timeout=True,
+            )
             return _Unavailable("loading a fresh copy timed out")
         except (ChildGone, ProtocolError) as exc:
-            self._end_call(box, f"the submission's process failed while loading a fresh copy ({exc})", "failed while loading a fresh copy", crash=True)
+            self._end_call(
+                box,
+                f"the submission's process failed while loading a fresh copy ({exc})",
+                "failed while loading a fresh copy",
+                crash=True,
+            )
             return _Unavailable("loading a fresh copy failed")
         except BaseException:
-            self._end_call(box, "loading a fresh copy was interrupted; the sandbox was killed", "was stopped by an interrupt")
+            self._end_call(
+                box, "loading a fresh copy was interrupted; the sandbox was killed", "was stopped by an interrupt"
+            )
             raise
         finally:
             self._collect(box)
@@ -369,15 +431,26 @@ class SandboxedFunction:
         return _Copy(self, number)
 
     def _call(self, copy: int, x: Tensor, y: Tensor, W: list[Tensor], b: list[Tensor]) -> Any:
-        args = {"x": wire.encode(x), "y": wire.encode(y), "W": [wire.encode(t) for t in W], "b": [wire.encode(t) for t in b]}
-        return self._exchange({"op": "call", "copy": copy, "args": args}, lambda after: _mirror_inputs(after, x, y, W, b))
+        args = {
+            "x": wire.encode(x),
+            "y": wire.encode(y),
+            "W": [wire.encode(t) for t in W],
+            "b": [wire.encode(t) for t in b],
+        }
+        return self._exchange(
+            {"op": "call", "copy": copy, "args": args}, lambda after: _mirror_inputs(after, x, y, W, b)
+        )
 
-    def perform_call(self, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any) -> Any:
+    def perform_call(
+        self, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any
+    ) -> Any:
         """A call an adapter describes (:func:`gradcheck.sandbox.calling.perform`), made in the
         sandbox; what the call did to its arrays is copied back into the grader's, in place."""
         return self._perform(0, args, kwargs, attributes, then, **how)
 
-    def _perform(self, copy: int, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any) -> Any:
+    def _perform(
+        self, copy: int, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any
+    ) -> Any:
         values = {"args": args, "kwargs": kwargs, "attributes": attributes or {}, "then": then}
         request = {"op": "perform", "copy": copy, "how": how, "values": wire.encode(values)}
         return self._exchange(request, lambda after: _mirror_values(values, _decoded(after)))
@@ -398,18 +471,37 @@ class SandboxedFunction:
             self._check_reply(reply, number)
         except (BoxTimeout, CallTimeout) as exc:  # ours, or the core's own timer (call_contained) first
             seconds = f"{self.limits.call_timeout:g}"
-            self._end_call(box, f"call {self.calls} did not return within {seconds} s; the sandbox was killed", f"was stopped after call {self.calls} timed out", timeout=True)
+            self._end_call(
+                box,
+                f"call {self.calls} did not return within {seconds} s; the sandbox was killed",
+                f"was stopped after call {self.calls} timed out",
+                timeout=True,
+            )
             if isinstance(exc, CallTimeout):
                 raise
             raise CallTimeout() from None
         except ChildGone as gone:
-            self._end_call(box, f"the submission's process {gone.status} during call {self.calls}", f"{gone.status} during call {self.calls}", crash=True)
+            self._end_call(
+                box,
+                f"the submission's process {gone.status} during call {self.calls}",
+                f"{gone.status} during call {self.calls}",
+                crash=True,
+            )
             raise SandboxCrash(f"the submission's process {self._gone}") from None
         except ProtocolError as exc:
-            self._end_call(box, f"call {self.calls}: the submission's process broke the harness's channel ({exc})", f"broke the harness's channel during call {self.calls}", crash=True)
+            self._end_call(
+                box,
+                f"call {self.calls}: the submission's process broke the harness's channel ({exc})",
+                f"broke the harness's channel during call {self.calls}",
+                crash=True,
+            )
             raise ProtocolViolation(f"the submission's process broke the harness's channel ({exc})") from None
         except BaseException as exc:  # an interrupt: stop the sandbox, let it through
-            self._end_call(box, f"call {self.calls} was interrupted ({type(exc).__name__}); the sandbox was killed", "was stopped by an interrupt")
+            self._end_call(
+                box,
+                f"call {self.calls} was interrupted ({type(exc).__name__}); the sandbox was killed",
+                "was stopped by an interrupt",
+            )
             raise
         finally:
             self._echo(box)

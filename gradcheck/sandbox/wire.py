@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["encode", "decode", "Placeholder", "WireError", "MAX_ELEMENTS"]
+__all__ = ["MAX_ELEMENTS", "Placeholder", "WireError", "decode", "encode"]
 
 MAX_ELEMENTS = 2_000_000  # numbers per message; a larger return is described, not shipped
 MAX_DEPTH = 6
@@ -30,7 +30,20 @@ MAX_ITEMS = 10_000
 MAX_DIMS = 8
 _DTYPES = {
     name: getattr(torch, name)
-    for name in ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128")
+    for name in (
+        "float64",
+        "float32",
+        "float16",
+        "bfloat16",
+        "int64",
+        "int32",
+        "int16",
+        "int8",
+        "uint8",
+        "bool",
+        "complex64",
+        "complex128",
+    )
 }
 
 
@@ -109,7 +122,15 @@ def _encode_tensor(value: torch.Tensor, budget: _Budget) -> dict:
             data = flat.tolist()
     except Exception as exc:  # noqa: BLE001 - meta tensors, lying subclasses, ...
         return _object(value, f"unreadable tensor ({type(exc).__name__})")
-    return {"k": "tensor", "cls": type(value).__name__[:60], "plain": type(value) is torch.Tensor, "dtype": dtype, "shape": list(t.shape), "device": device, "data": data}
+    return {
+        "k": "tensor",
+        "cls": type(value).__name__[:60],
+        "plain": type(value) is torch.Tensor,
+        "dtype": dtype,
+        "shape": list(t.shape),
+        "device": device,
+        "data": data,
+    }
 
 
 def _encode_array(value: Any, budget: _Budget) -> dict:
@@ -146,7 +167,11 @@ def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: 
             return {"k": "int", "v": number} if abs(number) < 2**63 else {"k": "float", "v": float(number)}
         if isinstance(value, float):  # float subclasses too, such as numpy.float64
             return {"k": "float", "v": float(value)}
-        if type(value).__module__ == "numpy" and type(value).__name__ != "ndarray" and getattr(value, "shape", None) == ():
+        if (
+            type(value).__module__ == "numpy"
+            and type(value).__name__ != "ndarray"
+            and getattr(value, "shape", None) == ()
+        ):
             item = value.item()  # a numpy scalar: the Python number it holds
             if type(item) in (int, float):
                 return encode(item)
@@ -157,7 +182,12 @@ def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: 
     if type(value) is dict:
         if _depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
             return _object(value, "nested too deeply" if _depth >= MAX_DEPTH else f"more than {MAX_ITEMS} items")
-        return {"k": "dict", "items": [[str(k)[:200], encode(v, _depth=_depth + 1, _budget=budget_left)] for k, v in list(value.items())]}
+        return {
+            "k": "dict",
+            "items": [
+                [str(k)[:200], encode(v, _depth=_depth + 1, _budget=budget_left)] for k, v in list(value.items())
+            ],
+        }
     if isinstance(value, (list, tuple)):
         if _depth >= MAX_DEPTH:
             return _object(value, "nested too deeply")
@@ -236,7 +266,11 @@ def decode(data: Any, *, _depth: int = 0) -> Any:
         return t.numpy() if data.get("numpy") is True and type(t) is torch.Tensor else t
     if kind == "dict":
         items = data.get("items")
-        if not isinstance(items, list) or len(items) > MAX_ITEMS or not all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) for i in items):
+        if (
+            not isinstance(items, list)
+            or len(items) > MAX_ITEMS
+            or not all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) for i in items)
+        ):
             raise WireError("malformed dict")
         return {k: decode(v, _depth=_depth + 1) for k, v in items}
     if kind in ("list", "tuple"):
