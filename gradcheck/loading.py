@@ -9,8 +9,10 @@ rather than fatal, because a broken demo cell must not hide a working function.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import itertools
 import os
 import sys
 import types
@@ -20,9 +22,11 @@ from typing import Any
 
 from .invoke import call_contained, register_source
 
-__all__ = ["LoadError", "Target", "load_target", "notebook_cells", "strip_magics"]
+__all__ = ["IPYTHON_STAND_IN", "LoadError", "Target", "load_target", "notebook_cells", "strip_magics"]
 
 LOAD_TIMEOUT = 60.0
+# Each load of a file is a new module (a fresh copy is how hidden state is caught).
+_LOADS = itertools.count(1)
 
 
 class LoadError(Exception):
@@ -40,47 +44,95 @@ class Target:
     warnings: list[str] = field(default_factory=list)
 
 
-def strip_magics(source: str) -> str | None:
-    """A code cell without IPython syntax; ``None`` for a cell magic that is not Python."""
+# What IPython syntax becomes when a notebook runs outside IPython: the transformed cells call
+# ``get_ipython()``, and every magic or shell command it is asked for does nothing and returns
+# None. Source text, so that the sandbox child (which imports nothing of the harness) runs the
+# same stand-in: see :func:`gradcheck.sandbox.remote`.
+IPYTHON_STAND_IN = """\
+class _GradcheckIPythonStandIn:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def get_ipython():
+    return _GradcheckIPythonStandIn()
+"""
+
+# Cell magics whose body is ordinary Python that should still run.
+_PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
+
+
+def strip_magics(source: str, *, ipython: bool = True) -> str | None:
+    """A code cell as plain Python; ``None`` for a cell magic whose body is not Python.
+
+    IPython's own input transformer rewrites magics and shell escapes anywhere in a line
+    (``files = !ls``, ``t = %timeit -o f()``, ``obj?``) into ``get_ipython()`` calls, which
+    :data:`IPYTHON_STAND_IN` answers with None. Without IPython, lines that start with ``%`` or
+    ``!`` become ``pass`` and anything else that is not Python is left to the compiler (the
+    loader then skips that cell with a warning). ``ipython=False`` forces that fallback.
+    """
     lines = source.splitlines()
     first = lines[0].strip() if lines else ""
     if first.startswith("%%"):
-        if not first.startswith(("%%time", "%%capture")):
+        if not first.startswith(_PYTHON_CELL_MAGICS):
             return None  # %%bash, %%writefile, ...: not Python
         lines = lines[1:]
-    kept = []
-    for line in lines:
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            kept.append(line[: len(line) - len(stripped)] + "pass")  # keep blocks well-formed
-        else:
-            kept.append(line)
-    return "\n".join(kept)
+    body = "\n".join(lines)
+    transformer = _ipython_transformer() if ipython else None
+    if transformer is not None:
+        return str(transformer.transform_cell(body)).rstrip("\n")
+    return "\n".join(_line_without_magic(line) for line in lines)
+
+
+def _line_without_magic(line: str) -> str:
+    stripped = line.lstrip()
+    if stripped.startswith(("%", "!")):
+        return line[: len(line) - len(stripped)] + "pass"  # keep blocks well-formed
+    return line
+
+
+@functools.lru_cache(maxsize=1)
+def _ipython_transformer() -> Any:
+    """IPython's cell transformer where IPython is installed (it is optional), else None."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return None
+    return TransformerManager()
 
 
 def notebook_cells(path: str) -> list[str]:
-    """The code cells of a notebook, in order, magics stripped."""
+    """The code cells of a notebook, in order, as plain Python (see :func:`strip_magics`)."""
     import nbformat
 
     try:
         notebook = nbformat.read(path, as_version=4)
-    except Exception as exc:  # nbformat raises many kinds for a damaged file
-        raise LoadError(
-            f"{path} is not a readable notebook: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        ) from None
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a damaged file
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        raise LoadError(f"{path} is not a readable notebook: {type(exc).__name__}: {first_line}") from None
     cells = [strip_magics(c.source) for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
     return [c for c in cells if c is not None]
 
 
 def _compile(source: str, filename: str) -> types.CodeType:
+    """Compile the target's code with its own ``__future__`` flags only, never the harness's."""
     register_source(filename, source)
     try:
-        return compile(source, filename, "exec")
+        return compile(source, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         text = (exc.text or "").strip()
         raise LoadError(
             f"{os.path.basename(filename)}:{exc.lineno}: SyntaxError: {exc.msg}" + (f": {text}" if text else "")
         ) from None
+
+
+def _module_namespace(name: str, path: str) -> dict[str, Any]:
+    """A fresh module registered in ``sys.modules``, as a plain import would leave it, so code
+    that looks itself up there (``@dataclass``, pickling, ``typing.get_type_hints``) works."""
+    module = types.ModuleType(name)
+    module.__file__ = os.path.abspath(path)
+    sys.modules[name] = module
+    return vars(module)
 
 
 def _run(code: types.CodeType, namespace: dict, what: str, timeout: float) -> tuple[str, str | None]:
@@ -97,9 +149,14 @@ def _load_file(path: str, timeout: float) -> tuple[dict, str, list[str]]:
         sys.path.insert(0, folder)  # a target may import helpers that sit beside it
     if path.endswith(".ipynb"):
         namespace: dict = {"__name__": "__main__", "__file__": os.path.abspath(path)}
+        exec(compile(IPYTHON_STAND_IN, "<gradcheck: IPython stand-in>", "exec", dont_inherit=True), namespace)
         output, warnings = [], []
         for number, source in enumerate(notebook_cells(path), start=1):
-            code = _compile(source, f"{path} [cell {number}]")
+            try:
+                code = _compile(source, f"{path} [cell {number}]")
+            except LoadError as exc:  # a cell that cannot parse is skipped, like one that raises
+                warnings.append(f"cell {number} skipped: {exc}")
+                continue
             printed, error = _run(code, namespace, f"cell {number} raised", timeout)
             output.append(printed)
             if error:
@@ -107,7 +164,7 @@ def _load_file(path: str, timeout: float) -> tuple[dict, str, list[str]]:
         return namespace, "".join(output), warnings
     with open(path, encoding="utf-8", errors="replace") as f:
         code = _compile(f.read(), path)
-    namespace = {"__name__": "gradcheck_target", "__file__": os.path.abspath(path)}
+    namespace = _module_namespace(f"gradcheck_target_{next(_LOADS)}", path)
     output, error = _run(code, namespace, f"loading {os.path.basename(path)} failed", timeout)
     if error:
         raise LoadError(error)

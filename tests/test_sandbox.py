@@ -311,6 +311,8 @@ def test_notebook_with_magics_and_a_failing_demo_cell(tmp_path):
         CORRECT,
         "forward_backward(None, None, None, None)  # a broken demo",
         "!pip install nothing",
+        "files = !ls\nt = %timeit -o forward_backward",  # magics inside a line
+        "x = (1,",  # a cell that cannot parse
     ]
     notebook = {
         "cells": [
@@ -325,7 +327,18 @@ def test_notebook_with_magics_and_a_failing_demo_cell(tmp_path):
     path.write_text(json.dumps(notebook))
     with SandboxedFunction(path, limits=FAST) as fn:
         outcome = fn.load()
-        assert outcome.ok and outcome.warnings and outcome.warnings[0].startswith("cell 3 raised")
+        assert outcome.ok and outcome.warnings[0].startswith("cell 3 raised")
+        assert len(outcome.warnings) == 2 and outcome.warnings[1].startswith("cell 6 skipped: student.ipynb [cell 6]")
+        result, _ = _one_case(fn)
+    assert not result.failures
+
+
+def test_a_dataclass_submission_loads_as_a_registered_module(tmp_path):
+    source = "from __future__ import annotations\nimport dataclasses\n\n\n@dataclasses.dataclass\nclass Net:\n"
+    source += "    depth: int = 0\n\n\n" + CORRECT
+    path = _write(tmp_path, "student.py", source)
+    with SandboxedFunction(path, limits=FAST) as fn:
+        assert fn.load().ok
         result, _ = _one_case(fn)
     assert not result.failures
 

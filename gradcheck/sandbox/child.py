@@ -93,20 +93,31 @@ def load(cfg):
     import linecache
 
     cells = cfg["cells"]
-    namespace = {
-        "__name__": "__main__" if cfg["notebook"] else "gradcheck_target",
-        "__file__": os.path.join(cfg["submission_dir"], cfg["entry"]),
-    }
+    import types
+
+    # A .py submission runs as a module registered in sys.modules, as a plain import leaves it
+    # (``@dataclass`` and pickling look themselves up there); a notebook runs as __main__.
+    module = types.ModuleType("__main__" if cfg["notebook"] else "gradcheck_target")
+    module.__file__ = os.path.join(cfg["submission_dir"], cfg["entry"])
+    if not cfg["notebook"]:
+        sys.modules[module.__name__] = module
+    namespace = vars(module)
+    if cfg.get("prelude"):  # the IPython stand-in that notebook cells call (gradcheck.loading)
+        exec(compile(cfg["prelude"], "<gradcheck: IPython stand-in>", "exec", dont_inherit=True), namespace)
     warnings = []
     budget = cfg["cell_timeout"]
     for number, cell in enumerate(cells, start=1):
         name = cell["name"]
         linecache.cache[name] = (len(cell["source"]), None, cell["source"].splitlines(keepends=True), name)
         try:
-            code = compile(cell["source"], name, "exec")
+            code = compile(cell["source"], name, "exec", dont_inherit=True)
         except SyntaxError as exc:
             text = (exc.text or "").strip()
-            return namespace, f"{name}:{exc.lineno}: SyntaxError: {exc.msg}" + (f": {text}" if text else ""), warnings
+            error = f"{name}:{exc.lineno}: SyntaxError: {exc.msg}" + (f": {text}" if text else "")
+            if not cfg["notebook"]:
+                return namespace, error, warnings
+            warnings.append(f"cell {number} skipped: {error}")  # as the in-process loader does
+            continue
         try:
             _alarm(budget)
             exec(code, namespace)

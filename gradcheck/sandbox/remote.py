@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from ..invoke import CallTimeout, register_source
-from ..loading import LoadError, notebook_cells
+from ..loading import IPYTHON_STAND_IN, LoadError, notebook_cells
 from . import wire
 from .box import Box, BoxConfig, BoxTimeout, ChildGone, ProtocolError
 from .isolation import Isolation, hidden_paths, needed_paths, probe, site_directories
@@ -269,6 +269,7 @@ class SandboxedFunction:
             "entry": self.entry.name,
             "notebook": notebook,
             "cells": cells,
+            "prelude": IPYTHON_STAND_IN if notebook else "",
             "function": self.function,
             "cell_timeout": self.limits.load_timeout,
         }
