@@ -14,25 +14,43 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
+import itertools
 
 if TYPE_CHECKING:
     from .spec import Spec
 
-__all__ = ["REGIMES", "Case", "CaseSpec", "builtin_cases", "make_case", "parse_dtype", "valid_targets"]
+__all__ = [
+    "DTYPES",
+    "REGIMES",
+    "TARGETS",
+    "Case",
+    "CaseSpec",
+    "builtin_cases",
+    "make_case",
+    "parse_dtype",
+    "valid_targets",
+]
 
 # How far from zero the pre-activations sit. "saturated" puts |z| in the hundreds, where σ′
 # underflows and naive formulas overflow; "tiny" and "large" stress magnitudes.
 REGIMES = {"normal": 1.0, "saturated": 100.0, "tiny": 1e-3, "large": 10.0}
 
-_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+# How the targets y are drawn. "loss": what the loss takes (0/1 per output for bce, one-hot
+# columns for softmax cross-entropy, values in (0, 1) otherwise); "one-hot": one class per
+# example whatever the loss (a class label recoded, as Coursera ex4 does for its bce);
+# "multi-label": 0 or 1 per output, independently.
+TARGETS = ("loss", "one-hot", "multi-label")
 
 
 def parse_dtype(name: str) -> torch.dtype:
     """``"float32"`` -> ``torch.float32``; a clear error for anything else."""
     try:
-        return _DTYPES[name]
+        return DTYPES[name]
     except KeyError:
-        raise ValueError(f"dtype={name!r} is not one of {', '.join(_DTYPES)}") from None
+        raise ValueError(f"dtype={name!r} is not one of {', '.join(DTYPES)}") from None
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,7 @@ class CaseSpec:
     device: str = "cpu"
     regime: str = "normal"
     seed: int = 0
+    targets: str = "loss"
 
     def __post_init__(self) -> None:
         if len(self.widths) < 2:
@@ -55,6 +74,8 @@ class CaseSpec:
             raise ValueError(f"batch={self.batch} must be at least 1")
         if self.regime not in REGIMES:
             raise ValueError(f"regime={self.regime!r} is not one of {', '.join(REGIMES)}")
+        if self.targets not in TARGETS:
+            raise ValueError(f"targets={self.targets!r} is not one of {', '.join(TARGETS)}")
         parse_dtype(self.dtype)
 
     @property
@@ -68,8 +89,9 @@ class CaseSpec:
         return sum(m * n + m for n, m in zip(self.widths, self.widths[1:])) * self.batch
 
     def describe(self) -> dict:
-        """The JSON form used in reports (``case`` in the CLI contract)."""
-        return {
+        """The JSON form used in reports (``case`` in the CLI contract); ``targets`` only when
+        they are not the loss's own."""
+        described = {
             "widths": list(self.widths),
             "batch": self.batch,
             "device": self.device,
@@ -77,6 +99,9 @@ class CaseSpec:
             "regime": self.regime,
             "seed": self.seed,
         }
+        if self.targets != "loss":
+            described["targets"] = self.targets
+        return described
 
     def cli_args(self) -> str:
         """The ``gradcheck check`` options that rebuild exactly this case."""
@@ -88,6 +113,8 @@ class CaseSpec:
         if self.device != "cpu":
             parts.append(f"--device {self.device}")
         parts.append(f"--seed {self.seed}")
+        if self.targets != "loss":
+            parts.append(f"--domain-option targets={self.targets}")
         return " ".join(parts)
 
 
@@ -123,21 +150,22 @@ class Case:
 
 
 def _generator(spec: CaseSpec) -> torch.Generator:
-    key = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}".encode()
+    key = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}".encode()  # targets derive from the same draws
     return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
 
 
-def valid_targets(loss: str, y: Tensor) -> Tensor:
+def valid_targets(loss: str, y: Tensor, targets: str = "loss") -> Tensor:
     """Targets valid for ``loss``, derived from uniform draws ``y`` in (0, 1) ``[n_L, B]``.
 
     ``bce``: 0 or 1 (y > ½); ``softmax_ce``: one-hot columns (the class is the column's
-    argmax, uniform over classes); anything else: ``y`` itself. Derived rather than drawn, so
-    x, W and b are the same numbers whatever the loss.
+    argmax, uniform over classes); anything else: ``y`` itself. ``targets`` (see
+    :data:`TARGETS`) asks for one-hot or multi-label targets whatever the loss. Derived rather
+    than drawn, so x, W and b are the same numbers whatever the loss.
     """
-    if loss == "bce":
-        return (y > 0.5).to(y.dtype)
-    if loss == "softmax_ce":
+    if targets == "one-hot" or (targets == "loss" and loss == "softmax_ce"):
         return torch.nn.functional.one_hot(y.argmax(dim=0), y.shape[0]).T.to(y.dtype)
+    if targets == "multi-label" or loss == "bce":
+        return (y > 0.5).to(y.dtype)
     return y
 
 
@@ -157,9 +185,9 @@ def make_case(spec: CaseSpec, loss_spec: Spec | None = None) -> Case:
     x = draw(widths[0], spec.batch)
     # Targets inside (0, 1), where a sigmoid output can reach them.
     y = torch.rand(widths[-1], spec.batch, generator=gen, dtype=torch.float64)
-    if loss_spec is not None:
-        y = valid_targets(loss_spec.criterion, y)
-    W = [draw(m, n, s=scale) for n, m in zip(widths, widths[1:])]
+    if loss_spec is not None or spec.targets != "loss":
+        y = valid_targets(loss_spec.criterion if loss_spec is not None else "mse", y, spec.targets)
+    W = [draw(m, n, s=scale) for n, m in itertools.pairwise(widths)]
     b = [draw(m, 1, s=scale) for m in widths[1:]]
     if loss_spec is not None and not loss_spec.biases:  # a network without biases: b = 0
         b = [torch.zeros_like(v) for v in b]

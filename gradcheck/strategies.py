@@ -32,6 +32,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from .cases import REGIMES, Case, CaseSpec, make_case
+from .validation import check_int, check_names, check_range
 
 __all__ = [
     "FULL_PRECISION",
@@ -56,28 +57,15 @@ are loose enough for round-off, but a correct float32 solution can still be 1e-2
 
 
 def _check_int(value: object, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument(f"{name}={value!r} must be an integer")
-    if value < minimum:
-        raise InvalidArgument(f"{name}={value} must be at least {minimum}")
+    check_int(value, name, minimum, error=InvalidArgument)
 
 
 def _check_range(low: int, high: int, low_name: str, high_name: str, minimum: int) -> None:
-    _check_int(low, low_name, minimum)
-    _check_int(high, high_name, minimum)
-    if low > high:
-        raise InvalidArgument(f"{low_name}={low} is larger than {high_name}={high}")
+    check_range(low, high, low_name, high_name, minimum, error=InvalidArgument)
 
 
 def _check_names(names: object, name: str, allowed: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(names, str) or not isinstance(names, Sequence):
-        raise InvalidArgument(f"{name}={names!r} must be a sequence of names, e.g. {list(allowed[:2])}")
-    if not names:
-        raise InvalidArgument(f"{name}={list(names)!r} is empty; give at least one of {', '.join(allowed)}")
-    unknown = [n for n in names if n not in allowed]
-    if unknown:
-        raise InvalidArgument(f"{name}={list(names)!r}: {unknown[0]!r} is not one of {', '.join(allowed)}")
-    return tuple(names)
+    return check_names(names, name, allowed, error=InvalidArgument)
 
 
 def _check_strategy(value: object, name: str) -> None:
