@@ -93,11 +93,9 @@ def load(cfg):
     import linecache
 
     cells = cfg["cells"]
-    import types
-
     # A .py submission runs as a module registered in sys.modules, as a plain import leaves it
     # (``@dataclass`` and pickling look themselves up there); a notebook runs as __main__.
-    module = types.ModuleType("__main__" if cfg["notebook"] else "gradcheck_target")
+    module = type(sys)("__main__" if cfg["notebook"] else "gradcheck_target")
     module.__file__ = os.path.join(cfg["submission_dir"], cfg["entry"])
     if not cfg["notebook"]:
         sys.modules[module.__name__] = module
