@@ -9,15 +9,13 @@ float64 case rounded, and the CPU and CUDA cases hold the same numbers.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
-import itertools
 
-if TYPE_CHECKING:
-    from .spec import Spec
+from .spec import SEED, Spec
 
 __all__ = [
     "DTYPES",
@@ -31,9 +29,23 @@ __all__ = [
     "valid_targets",
 ]
 
-# How far from zero the pre-activations sit. "saturated" puts |z| in the hundreds, where σ′
-# underflows and naive formulas overflow; "tiny" and "large" stress magnitudes.
-REGIMES = {"normal": 1.0, "saturated": 100.0, "tiny": 1e-3, "large": 10.0}
+# How far from zero the values sit: the scale W and b are drawn at (x is standard normal).
+# "saturated" and "large" are then bounded where the specification needs it (see
+# _bound_pre_activations), so that they mean the same under every specification: the
+# activations' saturation region, never overflow in a careful implementation. Values past that
+# are "extreme", a robustness regime of its own (ROBUSTNESS_REGIMES).
+REGIMES = {"normal": 1.0, "saturated": 100.0, "tiny": 1e-3, "large": 10.0, "extreme": 100.0}
+# Regimes in which a careful textbook implementation may overflow or underflow: judged by their
+# own check, never drawn unless asked for.
+ROBUSTNESS_REGIMES = ("extreme",)
+# The largest |z| a bounded regime allows in a layer that needs a bound. At |z| = 30 the
+# activations are flat (σ′ ≈ 9e-14, below float32's resolution of a(1 − a)), yet a
+# max-shifted softmax sees logit gaps of at most 60 (exp(−60) is a normal float32, so log p_y
+# is finite) and log(1 − σ(z)) is still finite in float64.
+_PEAK_Z = 30.0
+# Activations whose outputs stay in [−1, 1] whatever z: a layer of them needs no bound of its
+# own; unbounded ones (ReLU, identity) compound from layer to layer.
+_BOUNDED = ("sigmoid", "tanh")
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -191,12 +203,34 @@ def make_case(spec: CaseSpec, loss_spec: Spec | None = None) -> Case:
     b = [draw(m, 1, s=scale) for m in widths[1:]]
     if loss_spec is not None and not loss_spec.biases:  # a network without biases: b = 0
         b = [torch.zeros_like(v) for v in b]
+    if spec.regime in ("saturated", "large"):
+        _bound_pre_activations(x, W, b, loss_spec or SEED)
     dtype = parse_dtype(spec.dtype)
 
     def place(t: Tensor) -> Tensor:
         return t.to(device=spec.device, dtype=dtype)
 
     return Case(spec, place(x), place(y), [place(w) for w in W], [place(c) for c in b])
+
+
+def _bound_pre_activations(x: Tensor, W: list[Tensor], b: list[Tensor], spec: Spec) -> None:
+    """Scale W⁽ˡ⁾ and b⁽ˡ⁾ down in place, layer by layer, where max |z⁽ˡ⁾| exceeds :data:`_PEAK_Z`
+    in a layer that needs a bound: an unbounded activation (its outputs compound above it), or
+    the logits of a cross-entropy loss (softmax and log σ are where careful code still
+    overflows). A sigmoid network under squared error has none: σ saturates safely at any |z|,
+    so the regime there is exactly the raw draw. Going up the layers, each sees the already
+    bounded layer below, so the bound holds for the network as drawn."""
+    acts = spec.activations(len(W))
+    a = x
+    for layer, (act, W_l, b_l) in enumerate(zip(acts, W, b)):
+        z = W_l @ a + b_l
+        logits = layer == len(W) - 1 and spec.criterion in ("bce", "softmax_ce")
+        peak = float(z.abs().max())
+        if (act.name not in _BOUNDED or logits) and peak > _PEAK_Z:
+            W_l.mul_(_PEAK_Z / peak)
+            b_l.mul_(_PEAK_Z / peak)
+            z = W_l @ a + b_l
+        a = act(z)
 
 
 # The built-in deterministic set: depths 1-5, the seed's 7-5-3-1 demo, width-1 layers, square

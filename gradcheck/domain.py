@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from hypothesis.strategies import SearchStrategy
 
 from . import strategies as gs
-from .cases import DTYPES, REGIMES, TARGETS, CaseSpec
+from .cases import DTYPES, REGIMES, ROBUSTNESS_REGIMES, TARGETS, CaseSpec
 from .validation import check_int, check_names, check_range
 
 __all__ = ["DEFAULT_DOMAIN", "Domain"]
@@ -45,7 +45,7 @@ class Domain:
     output_width: int | None = None  # fixed n_L, e.g. 1 for a binary classifier
     min_batch: int = 1
     max_batch: int = 5
-    regimes: tuple[str, ...] = tuple(REGIMES)
+    regimes: tuple[str, ...] = tuple(r for r in REGIMES if r not in ROBUSTNESS_REGIMES)
     dtypes: tuple[str, ...] = ("float64", "float32")
     targets: str = "loss"  # how y is drawn: see gradcheck.cases.TARGETS
 
