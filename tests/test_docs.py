@@ -59,11 +59,11 @@ def _emitted_ids() -> set[str]:
     """Every id the diagnosis code can write: the literal first argument of each
     ``Explanation(...)``, and every kebab-case string literal that is not a check's name."""
     kebab = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
-    found = set()
+    found: set[str] = set()
     for path in (ROOT / "gradcheck" / "diagnosis").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Explanation" and node.args:
-                if isinstance(node.args[0], ast.Constant):
+                if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                     found.add(node.args[0].value)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and kebab.match(node.value):
                 if node.value not in CHECKS:
