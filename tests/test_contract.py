@@ -113,6 +113,20 @@ def test_json_carries_the_schema_and_gradcheck_versions(correct_run, buggy_run):
         assert report["gradcheck_version"] == gradcheck.version()
 
 
+def test_every_field_of_real_output_is_in_the_schema(correct_run, buggy_run):
+    """The schema allows new fields (consumers ignore them), so this is what makes a new field
+    come with its documentation: the schema's properties, which docs/json.md lists one for one."""
+    defs = load_schema()["$defs"]
+    for run in (correct_run, buggy_run):
+        report = document(run)
+        assert set(report) <= set(load_schema()["properties"])
+        assert all(set(c) <= set(defs["check"]["properties"]) for c in report["checks"])
+        assert all(set(f) <= set(defs["failure"]["properties"]) for f in report["failures"])
+        cases = [f["case"] for f in report["failures"] if f["case"]] + report["cases_skipped"]
+        assert all(set(c) <= set(defs["case"]["properties"]) for c in cases)
+    assert document(buggy_run)["failures"]  # the failure and case checks above saw something
+
+
 def test_in_process_json_of_a_whole_call_failure_validates(validator):
     """``gradcheck.check(...)`` plus ``to_json``: the API's object is the CLI's, nulls included."""
     report = gradcheck.check(str(CORPUS / "buggy" / "returns_two_tuple.py"), devices=("cpu",), max_examples=0)
