@@ -43,7 +43,8 @@ __version__ = "0.1.0"  # this source tree's version, equal to pyproject.toml's (
 def version() -> str:
     """The installed distribution's version, as pip reports it; this tree's ``__version__`` when
     gradcheck runs from a checkout that was never installed. Reports carry it so that a JSON
-    document says which gradcheck wrote it (docs/json.md)."""
+    document says which gradcheck wrote it (docs/json.md). importlib.metadata is imported here,
+    on first use, for the same reason as the lazy exports above."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as installed_version
 
