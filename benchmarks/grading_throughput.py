@@ -4,7 +4,7 @@ own sandbox, graded with ``--jobs J`` under the default rubric. Measured, never 
     python benchmarks/grading_throughput.py            # 100 submissions, --jobs 2
     python benchmarks/grading_throughput.py --count 20 --jobs 1
 
-The target (PRODUCT.md): 100 submissions in under 5 minutes on a 2-core machine with --jobs 2.
+The target (docs/architecture.md): 100 submissions in under 5 minutes on a 2-core machine with --jobs 2.
 Prints the wall time, the rate, the mean time per submission, the score spread and the
 isolation the sandboxes had.
 """

@@ -1,7 +1,7 @@
 """Group ``fd``: our finite-difference oracle vs ``torch.autograd.gradcheck`` (slow mode).
 
 All compute central differences for every parameter of the same 64-64-64-64-1 float64 sigmoid
-network. Target (PRODUCT.md): ours at least 100x faster, max abs error vs autograd <= 1e-8.
+network. Target (docs/architecture.md): ours at least 100x faster, max abs error vs autograd <= 1e-8.
 "ours" is the gradient alone (steps ±h), what the checker computes first; "ours + error bound"
 adds the ±2h differences that give each entry its Richardson truncation estimate, which the
 checker computes only where the first pass disagrees with autograd.

@@ -36,5 +36,22 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gradcheck' has no attribute {name!r}")
 
 
-__all__ = list(_EXPORTS)
-__version__ = "0.1.0"
+DISTRIBUTION = "gradcheck-harness"  # the name pip installs it under: pyproject.toml's [project] name
+__version__ = "0.1.0"  # this source tree's version, equal to pyproject.toml's (tests/test_contract.py checks)
+
+
+def version() -> str:
+    """The installed distribution's version, as pip reports it; this tree's ``__version__`` when
+    gradcheck runs from a checkout that was never installed. Reports carry it so that a JSON
+    document says which gradcheck wrote it (docs/json.md). importlib.metadata is imported here,
+    on first use, for the same reason as the lazy exports above."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return __version__
+
+
+__all__ = [*_EXPORTS, "version"]

@@ -1,9 +1,9 @@
 """Adapters: call an implementation written in another layout as ``forward_backward(x, y, W, b)``.
 
 The checker works in one canonical layout (column vectors ``x [n_0, B]``, ``W [out, in]``,
-``b [out, 1]``, lists of per-layer tensors). Most code in the wild does not (see
-``shared/research/real-clients.md``: 15 of 21 use row-major batches, 12 of 21 store W as
-``[in, out]``, 15 of 21 are numpy). An :class:`Adapter` is a *configuration*, not code per
+``b [out, 1]``, lists of per-layer tensors). Most code in the wild does not (of 21 real
+implementations surveyed, 15 use row-major batches, 12 store W as
+``[in, out]``, 15 are numpy). An :class:`Adapter` is a *configuration*, not code per
 course: how inputs are laid out, how the parameters are bound (positional lists, a params
 dict keyed ``W1, b1, ...``, a flat vector, attributes of an object), how the implementation is
 called, and where its gradients come back (return order, dict keys). :func:`wrap` turns an

@@ -1,8 +1,9 @@
 """``gradcheck``: the command line.
 
-Exit codes (the contract in PRODUCT.md): 0 every check passed; 1 the implementation is wrong;
-2 the target could not be loaded or the command line is wrong; 3 gradcheck itself failed (a bug
-to report). ``--json`` prints exactly one JSON object on stdout and nothing else.
+Exit codes (docs/exit-codes.md; :data:`CHECK_EXIT_CODES`, which ``check --help`` prints): 0 every
+check passed; 1 the implementation is wrong; 2 the target could not be loaded or the command line
+is wrong; 3 gradcheck itself failed (a bug to report). ``--json`` prints exactly one JSON object
+on stdout and nothing else, in UTF-8 (docs/json.md).
 """
 
 from __future__ import annotations
@@ -10,16 +11,70 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from . import version as gradcheck_version
 from .defaults import DEFAULT_MAX_EXAMPLES
 
 EXIT_OK, EXIT_WRONG, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT (128 + 2)
+
+# What each exit code of ``gradcheck check`` means: printed by ``check --help``, documented in
+# docs/exit-codes.md (tests/test_docs.py keeps the two equal).
+CHECK_EXIT_CODES = {
+    EXIT_OK: "every check passed",
+    EXIT_WRONG: "the implementation is wrong: a failed check, an exception it raised, a hang, a wrong return type",
+    EXIT_USAGE: "the target could not be loaded (missing file, syntax error, no such function, not callable, "
+    "an error or hang at import), or the command line is wrong",
+    EXIT_INTERNAL: "gradcheck itself failed: a bug, please report it",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors, and an epilog built only when help is shown.
+
+    ``epilog_from`` builds the epilog from the registries (presets, adapters) at ``--help`` time,
+    so that parsing a command line imports none of them; it is printed as it is, lines kept.
+    """
+
+    def __init__(self, *args: Any, epilog_from: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epilog_from = epilog_from
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        return text if self.epilog_from is None else f"{text}\n{self.epilog_from()}\n"
+
     def error(self, message: str):  # one line and exit 2, like argparse, without the usage block
         self.exit(EXIT_USAGE, f"gradcheck: error: {message}\n")
+
+
+def _listing(title: str, names: Sequence[str]) -> str:
+    """``title:`` then the names, comma-separated, wrapped under a two-space indent."""
+    return f"{title}:\n" + textwrap.fill(
+        ", ".join(names), width=78, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+    )
+
+
+def check_epilog() -> str:
+    """``check --help``'s epilog: the presets and adapters by name, and the exit codes."""
+    from .adapters import ADAPTERS
+    from .presets import PRESETS
+
+    codes = [
+        textwrap.fill(meaning, width=78, initial_indent=f"  {code:<4}", subsequent_indent=" " * 6)
+        for code, meaning in CHECK_EXIT_CODES.items()
+    ]
+    return "\n\n".join(
+        [
+            _listing("presets (--spec)", list(PRESETS)),
+            _listing("adapters (--adapter)", list(ADAPTERS)),
+            "exit codes:\n" + "\n".join(codes),
+        ]
+    )
 
 
 def _widths(text: str) -> tuple[int, ...]:
@@ -74,6 +129,7 @@ def add_check_command(commands) -> None:
         "check",
         help="check one implementation",
         description="Check one implementation of forward_backward(x, y, W, b).",
+        epilog_from=check_epilog,
     )
     check.set_defaults(run=run_check)
     check.add_argument("target", help="a .py file, a .ipynb notebook, or package.module:attr")
@@ -115,7 +171,7 @@ def add_check_command(commands) -> None:
         "what the implementation computes and how it is called (default: [tool.gradcheck] in ./pyproject.toml, else the seed's)",
     )
     contract.add_argument(
-        "--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (see gradcheck.presets)"
+        "--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (all listed below)"
     )
     contract.add_argument(
         "--spec-option",
@@ -129,7 +185,7 @@ def add_check_command(commands) -> None:
     contract.add_argument(
         "--adapter",
         metavar="NAME",
-        help="call an implementation in another layout, e.g. cs231n, nielsen, numpy (see gradcheck.adapters)",
+        help="call an implementation in another layout, e.g. cs231n, nielsen, numpy (all listed below)",
     )
     contract.add_argument(
         "--adapter-option",
@@ -164,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gradcheck", description="Check hand-written backpropagation against autograd and finite differences."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {gradcheck_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add_command in _COMMANDS:
         add_command(commands)
@@ -193,6 +250,19 @@ def _cases(args: argparse.Namespace, devices: tuple[str, ...]):
     if args.batch_size > 1 and not args.batch:
         raise ValueError(f"--batch-size {args.batch_size} needs --batch")
     return [CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, args.seed) for d in devices]
+
+
+def print_json(document: dict) -> None:
+    """``document`` on stdout as UTF-8 JSON, whatever the locale (RFC 8259 requires UTF-8), with
+    δ and σ′ written as themselves rather than ``\\u`` escapes."""
+    text = json.dumps(document, indent=2, default=str, ensure_ascii=False) + "\n"
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (a test's StringIO): it takes str
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -235,7 +305,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         from .report import to_json
 
-        print(json.dumps(to_json(report), indent=2, default=str))
+        print_json(to_json(report))
     else:
         console = Console(highlight=False)
         if args.show_output and report.output:
@@ -259,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         print("gradcheck: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug in gradcheck itself: one line, its own exit code
         print(f"gradcheck: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
         return EXIT_INTERNAL

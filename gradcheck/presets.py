@@ -3,8 +3,8 @@
 Each preset states the math of its source (activations, loss, reductions, L2) in the harness's
 canonical layout; the source's own layout (row-major batches, W ``[in, out]``, bias ``[out]``,
 params dicts, ...) is an :mod:`gradcheck.adapters` matter, and :data:`ADAPTERS` names the
-adapter that usually goes with a preset. Sources are the rows of the survey in
-``shared/research/real-clients.md`` (row numbers in brackets).
+adapter that usually goes with a preset. Sources are named in words; the numbers in brackets
+are rows of the maintainers' survey of 21 real implementations (not part of this repository).
 
 =========================  ==========================================================================
 preset                     source and loss

@@ -11,9 +11,14 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
+from . import version as gradcheck_version
 from .checker import CHECKS, PARAMS, CaseResult, Failure, Run
 
-__all__ = ["Report", "Row", "build_report", "render_text", "to_json"]
+__all__ = ["SCHEMA_VERSION", "Report", "Row", "build_report", "render_text", "to_json"]
+
+# The version of the JSON document's shape (docs/json.md, gradcheck/schemas/report.schema.json):
+# raised only when a field is renamed, removed or changes meaning; new fields leave it alone.
+SCHEMA_VERSION = 1
 
 
 @dataclass
@@ -118,8 +123,10 @@ def _failure_json(report: Report, f: Failure) -> dict:
 
 
 def to_json(report: Report) -> dict:
-    """The object ``gradcheck check --json`` prints (see PRODUCT.md's CLI contract)."""
+    """The object ``gradcheck check --json`` prints: every field is in docs/json.md."""
     return {
+        "schema_version": SCHEMA_VERSION,
+        "gradcheck_version": gradcheck_version(),
         "target": report.target,
         "passed": report.passed,
         "checks": check_summaries(report),

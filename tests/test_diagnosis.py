@@ -41,7 +41,7 @@ BUGGY = sorted((CORPUS / "buggy").glob("*.py"))
 CORRECT = sorted((CORPUS / "correct").glob("*.py"))
 TARGET = 0.90
 
-# The ids PRODUCT.md promises (section "Diagnosis ids").
+# The stable ids of docs/diagnosis-ids.md that the seed's contract promised first.
 PRODUCT_IDS = [
     "layer0-uses-wrong-input",
     "outer-product-wrong-activation",

@@ -40,7 +40,7 @@ def test_reference_matches_autograd():
 
 
 def test_fd_is_accurate_on_the_benchmark_network():
-    """The PRODUCT.md target: max abs error vs autograd at most 1e-8 on 64-64-64-64-1."""
+    """The target in docs/architecture.md: max abs error vs autograd at most 1e-8 on 64-64-64-64-1."""
     case = make_case(CaseSpec((64, 64, 64, 64, 1)))
     ad, fd = oracles.autograd_oracle(SEED, case), oracles.finite_difference_oracle(SEED, case)
     assert max_error(fd.W + fd.b, ad.W + ad.b) <= 1e-8
