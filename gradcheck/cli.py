@@ -12,9 +12,10 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .cliargs import positive, whole_number
 from .defaults import DEFAULT_MAX_EXAMPLES
-
-EXIT_OK, EXIT_WRONG, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+from .exitcodes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_WRONG
+from .grading.cli import add_grade_command, add_gradescope_command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,32 +42,6 @@ def _key_value(text: str) -> tuple[str, object]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE, e.g. layout=row")
     return key.strip(), parse_value(value.strip())
-
-
-def whole_number(minimum: int, what: str = "a whole number"):
-    """An argparse type: an int of at least ``minimum``, or one line saying what was expected."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what} of at least {minimum}")
-        return value
-
-    return parse
-
-
-def positive(text: str) -> float:
-    """An argparse type: a number above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
 
 
 def add_check_command(commands) -> None:
@@ -248,8 +223,6 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_WRONG
 
 
-from .grading.cli import add_grade_command, add_gradescope_command  # noqa: E402 - they reuse the helpers above
-
 _COMMANDS = [add_check_command, add_grade_command, add_gradescope_command]
 
 
@@ -259,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         print("gradcheck: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug in gradcheck itself: one line, its own exit code
         print(f"gradcheck: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
         return EXIT_INTERNAL
