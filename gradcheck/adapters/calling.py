@@ -99,7 +99,7 @@ def _perform_in_globals(
     if not in_process or not isinstance(namespace, dict):
         raise ValueError("notebook globals binding needs the function's namespace in this process")
     writes = dict(bound["params"]) if a.params_from == "globals" else {}
-    writes.update(zip(a.data, (bound["x"], bound["y"]), strict=True))
+    writes.update(zip(a.data, (bound["x"], bound["y"]), strict=False))
     keys = a.grad_keys if a.grads_from == "globals" and a.grad_keys else a.keys
     reads = gradient_names(a, keys, depth) if a.grads_from in ("globals", "step") else []
     touched = {*writes, *reads}

@@ -33,13 +33,7 @@ def composed(a: Adapter, fn: Callable[..., Any], spec: Spec) -> Callable[..., An
     (``cls()``, ``forward(z)``, ``backward(da) -> dz``). The loss and its gradient at the output
     come from the spec (from the implementation's own forward output), and so does the L2 term:
     each layer is checked against a given upstream gradient."""
-    names = getattr(fn, "__globals__", None) or getattr(getattr(fn, "forward", None), "__globals__", {})
-    linear, hidden, output = (names.get(n) if n else None for n in a.compose)
-    missing = next(
-        (n for n, cls in zip(a.compose, (linear, hidden, output), strict=True) if n and not isinstance(cls, type)), None
-    )
-    if missing:
-        raise ValueError(f"compose: the implementation's module defines no class {missing!r}")
+    linear, hidden, output = _classes(a, fn)
     keys = a.grad_keys or ("dW", "db")
 
     def forward_backward(x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> Any:
@@ -80,3 +74,18 @@ def composed(a: Adapter, fn: Callable[..., Any], spec: Spec) -> Callable[..., An
 
     forward_backward.__qualname__ = getattr(fn, "__qualname__", "layers")
     return forward_backward
+
+
+def _classes(a: Adapter, fn: Callable[..., Any]) -> tuple[Any, type | None, type | None]:
+    """The classes ``compose`` names, from the implementation's module (an unnamed activation: None).
+    The linear class is made bare, through its own ``__new__``, so it is typed as anything."""
+    names = getattr(fn, "__globals__", None) or getattr(getattr(fn, "forward", None), "__globals__", {})
+    found: list[type | None] = []
+    for name in a.compose:
+        cls = names.get(name) if name else None
+        if name and not isinstance(cls, type):
+            raise ValueError(f"compose: the implementation's module defines no class {name!r}")
+        found.append(cls)
+    linear, hidden, output = found
+    assert linear is not None  # the adapter requires a linear class
+    return linear, hidden, output

@@ -114,6 +114,8 @@ def _parameters_after(
 ) -> tuple[Sequence[Any], Sequence[Any]] | None:
     """The parameters after a training step, in the implementation's layout; None if unreadable."""
     by_keys = dataclasses.replace(a, grad_keys=None)  # the parameters' own names, not the gradients'
+    new_W: Any
+    new_b: Any
     if a.params_from == "globals":
         if not isinstance(found, dict):
             return None

@@ -8,7 +8,7 @@ imports only the standard library, and the sandboxed call is the in-process call
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["perform"]
 
@@ -37,10 +37,11 @@ def perform(
     if not instance:
         value = fn(*args, **kwargs)
     else:
-        obj = fn.__new__(fn) if instance == "bare" else fn(widths)
+        cls: Any = fn  # the adapter says it is a class (made bare through its own __new__) with a method
+        obj = cls.__new__(cls) if instance == "bare" else cls(widths)
         for name, item in (attributes or {}).items():
             setattr(obj, name, item)
-        value = getattr(obj, method)(*args, **kwargs)
+        value = getattr(obj, cast(str, method))(*args, **kwargs)
     if then:
         first = value
         pieces = [
