@@ -11,7 +11,6 @@ is blamed. Nothing here prints or knows about the CLI, the plugin or the grader.
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .cases import Case, CaseSpec, make_case, parse_dtype
 from .compare import TOLERANCES, Mismatch, allowed_error, compare, describe_mismatch
 from .defaults import DEFAULT_TIMEOUT
 from .invoke import CallOutcome, call_contained
+from .lossvalue import loss_value
 from .oracles import Gradients, autograd_oracle, finite_difference_oracle, reference_oracle
 from .spec import SEED, Spec
 
@@ -198,18 +198,9 @@ def compute_truth(spec: Spec, case: Case) -> Truth:
     return Truth(ad, fd, ref, slack, notes, spec)
 
 
-def _loss_value(loss: Any) -> float | None:
-    """The implementation's loss as a number: a scalar, or the sum of an elementwise tensor."""
-    if isinstance(loss, numbers.Real):
-        return float(loss)
-    if type(loss) is Tensor and loss.is_floating_point():
-        return float(loss.detach().double().sum())
-    return None
-
-
 def _check_loss(result: CaseResult, loss: Any, truth: Truth, dtype: torch.dtype) -> None:
     result.evaluated.add("loss-value")
-    got = _loss_value(loss)
+    got = loss_value(loss)
     expected = float(truth.autograd.loss)
     if got is None:
         result.fail(

@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import version as gradcheck_version
+from .cliargs import positive, whole_number
 from .defaults import DEFAULT_MAX_EXAMPLES
-
-EXIT_OK, EXIT_WRONG, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT (128 + 2)
+from .exitcodes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_WRONG
+from .grading.cli import add_grade_command, add_gradescope_command
 
 # What each exit code of ``gradcheck check`` means: printed by ``check --help``, documented in
 # docs/exit-codes.md (tests/test_docs.py keeps the two equal).
@@ -96,32 +96,6 @@ def _key_value(text: str) -> tuple[str, object]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE, e.g. layout=row")
     return key.strip(), parse_value(value.strip())
-
-
-def whole_number(minimum: int, what: str = "a whole number"):
-    """An argparse type: an int of at least ``minimum``, or one line saying what was expected."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what} of at least {minimum}")
-        return value
-
-    return parse
-
-
-def positive(text: str) -> float:
-    """An argparse type: a number above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
 
 
 def add_check_command(commands) -> None:
@@ -317,8 +291,6 @@ def run_check(args: argparse.Namespace) -> int:
         render_text(report, console)
     return EXIT_OK if report.passed else EXIT_WRONG
 
-
-from .grading.cli import add_grade_command, add_gradescope_command  # noqa: E402 - they reuse the helpers above
 
 _COMMANDS = [add_check_command, add_grade_command, add_gradescope_command]
 

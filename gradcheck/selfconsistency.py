@@ -24,6 +24,7 @@ from torch import Tensor
 
 from .cases import Case
 from .invoke import call_contained
+from .lossvalue import loss_value
 
 __all__ = ["COORDINATES", "DIRECTIONS", "KIND", "MODES", "RTOL", "STEP", "check_self_consistency"]
 
@@ -64,8 +65,6 @@ def _own_loss(
     fn: Callable[..., Any], case: Case, layer: int, param: str, shift: Tensor, timeout: float | None
 ) -> float | str:
     """The implementation's loss with one parameter tensor moved by ``shift``; a message if none."""
-    from .checker import _loss_value
-
     moved = case.fresh_copy()
     target = (moved.W if param == "W" else moved.b)[layer]
     target += shift.to(device=target.device, dtype=target.dtype)
@@ -73,7 +72,7 @@ def _own_loss(
     if not outcome.ok:
         return f"calling it with {param}[{layer}] moved failed: {outcome.describe_error()}"
     value = outcome.value
-    loss = _loss_value(value[0]) if isinstance(value, (tuple, list)) and value else None
+    loss = loss_value(value[0]) if isinstance(value, (tuple, list)) and value else None
     return "it returns no numeric loss to differentiate" if loss is None else loss
 
 
@@ -97,11 +96,9 @@ def check_self_consistency(
     Failures are ``gradient-values`` failures of kind ``"self-consistency"`` (the specification's
     are of kind ``"value"``), with ``evidence["mode"] == "self"``: same check, another judge.
     """
-    from .checker import _loss_value
-
     if case.spec.dtype != "float64":
         return
-    base = _loss_value(loss)
+    base = loss_value(loss)
     if base is None:
         result.fail(
             "loss-value",

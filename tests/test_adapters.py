@@ -253,7 +253,6 @@ def test_adapter_configuration_errors_say_why():
         Adapter(instance="bare")
     with pytest.raises(ValueError, match="not one of"):
         get_adapter("keras")
-    assert ADAPTERS["canonical"].is_canonical and not ADAPTERS["cs231n"].is_canonical
 
 
 def test_the_canonical_adapter_changes_nothing():
@@ -262,3 +261,33 @@ def test_the_canonical_adapter_changes_nothing():
     run = check_cases(wrap(reference_impl.forward_backward, Adapter()), DEEP, spec=SEED_BATCH)
     assert blamed(run) == set()
     assert SEED.batch is False
+
+
+@pytest.mark.parametrize("name", ["canonical", "row-major"])
+def test_only_the_canonical_adapter_hands_the_very_tensors_through(name):
+    x, y = torch.randn(3, 2), torch.randn(2, 2)
+    W, b = [torch.randn(4, 3), torch.randn(2, 4)], [torch.randn(4, 1), torch.randn(2, 1)]
+    returned = (torch.tensor(0.5), [torch.ones(4, 3), torch.ones(2, 4)], [torch.ones(4, 1), torch.ones(2, 1)])
+    seen = []
+
+    def record(*args):
+        seen.append(args)
+        return returned
+
+    loss, W_grads, b_grads = wrap(record, ADAPTERS[name])(x, y, W, b)
+    ((x_in, y_in, W_in, b_in),) = seen
+    given = [
+        x_in is x,
+        y_in is y,
+        *(p is q for p, q in zip(W_in, W, strict=True)),
+        *(p is q for p, q in zip(b_in, b, strict=True)),
+    ]
+    back = [
+        loss is returned[0],
+        *(g is h for g, h in zip([*W_grads, *b_grads], [*returned[1], *returned[2]], strict=True)),
+    ]
+    if name == "canonical":
+        assert all(given) and all(back)
+    else:  # rows: x [B, n_0], W [in, out], b [out]; the gradients turned back into the canonical layout
+        assert not any(given) and torch.equal(x_in, x.T) and torch.equal(W_in[0], W[0].T) and b_in[0].shape == (4,)
+        assert [tuple(g.shape) for g in W_grads] == [(3, 4), (4, 2)] and not all(back)

@@ -564,12 +564,12 @@ def test_nan_met_again_is_not_hidden_state():
 
 
 def test_a_split_by_depth_is_depth_handling_only_when_it_cannot_be_a_hidden_bug():
-    from gradcheck.diagnosis import _depth_handling
+    from gradcheck.diagnosis import depth_handling
 
-    assert _depth_handling({1}, {2, 3, 4, 5})  # a broken one-layer path
-    assert _depth_handling({1, 2, 4, 5}, {3})  # a hard-coded depth
-    assert not _depth_handling({2, 3, 4, 5}, {1})  # reversed lists, σ′ missing in hidden layers: invisible at depth 1
-    assert not _depth_handling({3, 4, 5}, {1, 2})
+    assert depth_handling({1}, {2, 3, 4, 5})  # a broken one-layer path
+    assert depth_handling({1, 2, 4, 5}, {3})  # a hard-coded depth
+    assert not depth_handling({2, 3, 4, 5}, {1})  # reversed lists, σ′ missing in hidden layers: invisible at depth 1
+    assert not depth_handling({3, 4, 5}, {1, 2})
 
 
 def test_device_and_dtype_failures_are_named_from_the_failure_itself():

@@ -642,7 +642,7 @@ def test_cli_usage_errors(tmp_path, capsys, args, message):
 def test_progress_bar_on_a_terminal_plain_lines_otherwise():
     import io
 
-    from gradcheck.grading.grade import _Progress
+    from gradcheck.grading.grade import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -650,7 +650,7 @@ def test_progress_bar_on_a_terminal_plain_lines_otherwise():
 
     terminal, log = Terminal(), io.StringIO()
     for stream in (terminal, log):
-        with _Progress(2, stream) as progress:
+        with Progress(2, stream) as progress:
             progress.advance("a.py: 12/12 (1.0 s)")
             progress.advance("b.py: 3/12 (1.0 s)")
     assert log.getvalue() == "[1/2] a.py: 12/12 (1.0 s)\n[2/2] b.py: 3/12 (1.0 s)\n"

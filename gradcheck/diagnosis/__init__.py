@@ -68,7 +68,7 @@ def _explain(ctx: Context, f: Failure) -> Explanation:
         )
 
 
-def _depth_handling(failing: set, passing: set) -> bool:
+def depth_handling(failing: set, passing: set) -> bool:
     """Whether a split by depth means the code handles depths differently.
 
     Many bugs hide in a one-layer network (no hidden layer, a one-entry list to reverse), so
@@ -107,7 +107,7 @@ def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
             {**e.evidence, "pattern": "fails exactly when a layer has width 1"},
         )
     depths = depth_partition(results, any_failure)
-    if depths and _depth_handling(*depths):
+    if depths and depth_handling(*depths):
         bad, good = (", ".join(map(str, sorted(s))) for s in depths)
         at = f"; at depth {bad}: {e.detail}" if e.detail and e.id != "unclassified" else ""
         return Explanation(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cliargs import positive, whole_number
+from ..exitcodes import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+
 __all__ = ["add_grade_command", "add_gradescope_command"]
 
 
 def _sandbox_options(parser: argparse.ArgumentParser) -> None:
-    from ..cli import positive, whole_number
-
     parser.add_argument(
         "--rubric", metavar="FILE", help="a TOML rubric (default: the seed assignment's built-in rubric)"
     )
@@ -42,8 +43,6 @@ def add_grade_command(commands) -> None:
     )
     grade.add_argument("--out", required=True, metavar="DIR", help="where the grades go (created; reruns resume there)")
     _sandbox_options(grade)
-    from ..cli import whole_number
-
     grade.add_argument(
         "--jobs",
         type=whole_number(1, "a number of workers"),
@@ -66,7 +65,6 @@ def add_gradescope_command(commands) -> None:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from ..cli import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
     from .assess import limits_for
     from .grade import GradeError, grade_batch
     from .rubric import RubricError, load_rubric

@@ -121,7 +121,7 @@ class _Lock:
             os.close(self.fd)
 
 
-class _Progress:
+class Progress:
     """A rich progress bar with ETA on a terminal; one plain line per submission otherwise."""
 
     def __init__(self, total: int, stream: TextIO) -> None:
@@ -150,7 +150,7 @@ class _Progress:
             )
             self.task = self.bar.add_task("", total=total)
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Progress:
         if self.bar:
             self.bar.start()
         return self
@@ -242,7 +242,7 @@ def grade_batch(
         batch.isolation = isolation = probe()
         hide = [str(folder.resolve()), str(out.resolve())] + ([str(Path(rubric_path).resolve())] if rubric_path else [])
         written: dict[str, dict[str, str]] = {}
-        with _Progress(len(todo), stream) as progress:
+        with Progress(len(todo), stream) as progress:
             for line in ignored:
                 progress.log(line)
             if batch.skipped:

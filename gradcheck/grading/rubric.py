@@ -31,7 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - 3.10
     import tomli as tomllib
 
-from ..cases import builtin_cases
+from ..cases import CaseSpec, builtin_cases
 from ..checker import CHECKS
 from ..config import Settings, resolve_settings
 
@@ -43,6 +43,7 @@ __all__ = [
     "Rubric",
     "RubricError",
     "RubricTest",
+    "applies",
     "load_rubric",
     "parse_rubric",
 ]
@@ -72,6 +73,17 @@ class RubricTest:
     visibility: str = "visible"
     tags: tuple[str, ...] = ()
     description: str = ""
+
+
+def applies(test: RubricTest, case: CaseSpec) -> bool:
+    """Whether ``test`` judges ``case``: its architecture, and a layer the test is about. The one
+    definition, for the rubric's own checks and for the score."""
+    widths = tuple(case.widths)
+    if test.widths is not None and widths not in test.widths:
+        return False
+    if widths in test.exclude_widths:
+        return False
+    return test.layers is None or any(layer < case.depth for layer in test.layers)
 
 
 @dataclass(frozen=True)
@@ -387,8 +399,6 @@ def _policy(table: Any, index: int) -> Policy:
 
 def _check_applicable(rubric: Rubric) -> None:
     """Every test must judge at least one built-in case, or it could never award its points."""
-    from .score import applies  # the one definition of "a test applies to a case"
-
     depth = rubric.settings.adapter.depth if rubric.settings.adapter else None
     cases = [c for c in builtin_cases(seed=rubric.seed, batch=rubric.batch) if depth in (None, c.depth)]
     for test in rubric.tests:

@@ -16,9 +16,9 @@ from ..cases import CaseSpec
 from ..checker import CaseResult, Failure
 from ..report import Report
 from .policies import Finding
-from .rubric import Policy, Rubric, RubricTest
+from .rubric import Policy, Rubric, RubricTest, applies
 
-__all__ = ["PolicyScore", "Score", "TestScore", "applies", "score_submission"]
+__all__ = ["PolicyScore", "Score", "TestScore", "score_submission"]
 
 _WHOLE_CALL = ("call", "returns")
 _PER_TENSOR = ("gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite")
@@ -70,16 +70,6 @@ class Score:
     total: float
     max_score: float
     zeroed_by: str | None = None  # the policy that set the score to 0, if one did
-
-
-def applies(test: RubricTest, case: CaseSpec) -> bool:
-    """Whether ``test`` judges ``case`` (its architecture, and a layer the test is about)."""
-    widths = tuple(case.widths)
-    if test.widths is not None and widths not in test.widths:
-        return False
-    if widths in test.exclude_widths:
-        return False
-    return test.layers is None or any(layer < case.depth for layer in test.layers)
 
 
 def _layers(test: RubricTest, case: CaseSpec) -> list[int]:

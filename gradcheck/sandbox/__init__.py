@@ -9,7 +9,8 @@ The pieces, from the outside in:
   everything the child started at the end.
 - ``child.py``: the script that runs inside, loads the submission and answers calls.
 - ``wire.py``: values as plain JSON both ways (no pickle).
-- ``calling.py``: the one function that makes a call an adapter describes, on either side.
+- :mod:`gradcheck.adapters.perform`: the one function that makes a call an adapter describes,
+  on either side (a copy runs inside).
 - :func:`probe` (``isolation.py``): which walls this machine allows; :class:`Isolation` says so.
 
 What is always there (any POSIX machine):

@@ -1,7 +1,7 @@
 """The submission's side of the sandbox: load the submission, then answer calls. A script.
 
-The grader copies this file, ``wire.py`` and ``calling.py`` into the sandbox's fresh working directory and runs
-``python -I -S -B runner.py CONFIG``: no site-packages processing, no environment, no repository
+The grader copies this file, ``wire.py`` and ``adapters/perform.py`` into the sandbox's fresh working
+directory and runs ``python -I -S -B runner.py CONFIG``: no site-packages processing, no environment, no repository
 on ``sys.path``; the directories that hold torch are added by hand, and the names in
 ``blocked`` (``reference_impl``, ``gradcheck``) refuse to import. Only the standard library and
 torch are used here. Nothing in this process knows the right answers: it reports what the

@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 import torch
 from torch import Tensor
 
+from ..adapters import perform as perform_module
 from ..invoke import CallTimeout, register_source
 from ..loading import IPYTHON_STAND_IN, LoadError, notebook_cells
 from . import wire
@@ -115,7 +116,7 @@ def _remote_error(error: Any) -> BaseException:
     """An exception named like the submission's, raised from its own file and line."""
     if not isinstance(error, dict):
         return ProtocolViolation("a malformed error report")
-    name = wire._safe_name(error.get("type", "Exception"))
+    name = wire.safe_name(error.get("type", "Exception"))
     cls = _ERROR_CLASSES.setdefault(name, type(name, (RemoteError,), {"__module__": "submission"}))
     return cls(str(error.get("message", ""))[:2000])
 
@@ -261,7 +262,7 @@ class SandboxedFunction:
         _copy_submission(self.entry, self.folder, submission)
         shutil.copyfile(_HERE / "child.py", workdir / "_gradcheck_runner.py")
         shutil.copyfile(_HERE / "wire.py", workdir / "_gradcheck_wire.py")
-        shutil.copyfile(_HERE / "calling.py", workdir / "_gradcheck_calling.py")
+        shutil.copyfile(perform_module.__file__, workdir / "_gradcheck_calling.py")
         config = {
             "paths": list(site_directories()),
             "blocked": list(BLOCKED),
@@ -445,7 +446,7 @@ class SandboxedFunction:
     def perform_call(
         self, args: list, kwargs: dict, attributes: dict | None = None, then: dict | None = None, **how: Any
     ) -> Any:
-        """A call an adapter describes (:func:`gradcheck.sandbox.calling.perform`), made in the
+        """A call an adapter describes (:func:`gradcheck.adapters.perform.perform`), made in the
         sandbox; what the call did to its arrays is copied back into the grader's, in place."""
         return self._perform(0, args, kwargs, attributes, then, **how)
 

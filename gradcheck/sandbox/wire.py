@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["MAX_ELEMENTS", "Placeholder", "WireError", "decode", "encode"]
+__all__ = ["MAX_ELEMENTS", "Placeholder", "WireError", "decode", "encode", "safe_name"]
 
 MAX_ELEMENTS = 2_000_000  # numbers per message; a larger return is described, not shipped
 MAX_DEPTH = 6
@@ -63,14 +63,15 @@ class Placeholder:
 _CLASSES: dict[tuple[str, type], type] = {}
 
 
-def _safe_name(name: Any) -> str:
+def safe_name(name: Any) -> str:
+    """``name`` made a valid Python identifier of at most 60 characters (a class name from a submission)."""
     text = re.sub(r"\W", "_", str(name))[:60]
     return text if text and not text[0].isdigit() else f"_{text}"
 
 
 def _named(name: str, base: type) -> type:
     """A class called ``name`` deriving from ``base``, with no behaviour of its own."""
-    key = (_safe_name(name), base)
+    key = (safe_name(name), base)
     if key not in _CLASSES:
         _CLASSES[key] = type(key[0], (base,), {"__module__": "submission"})
     return _CLASSES[key]

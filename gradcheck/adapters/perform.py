@@ -1,15 +1,14 @@
-"""How an adapter calls an implementation, as data, performed by one function on either side.
+"""The last step of an adapter's call, the one that must happen where the implementation lives.
 
-An :class:`~gradcheck.adapters.Adapter` decides everything about a call in the grader (which
-arguments, in which layout, which object and method); what is left is the call itself, which
-must happen where the implementation lives: in this process for :func:`gradcheck.check`, in the
-sandbox for the grader. :func:`perform` is that last step, and both sides use it (the sandbox
-gets a copy of this file beside its runner, so it imports only the standard library), so the
-sandboxed call is the in-process call, not a twin of it.
+Everything about a call is decided in the caller's process (:mod:`.calling`: which arguments, in
+which layout, which object and method), and handed here as plain data. :func:`perform` makes
+the call: in this process for :func:`gradcheck.check`, or inside the grader's sandbox, which
+gets a copy of this file beside its runner (as ``_gradcheck_calling.py``). So this module
+imports only the standard library, and the sandboxed call is the in-process call, not a twin.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["perform"]
 
@@ -38,10 +37,11 @@ def perform(
     if not instance:
         value = fn(*args, **kwargs)
     else:
-        obj = fn.__new__(fn) if instance == "bare" else fn(widths)
+        cls: Any = fn  # the adapter says it is a class (made bare through its own __new__) with a method
+        obj = cls.__new__(cls) if instance == "bare" else cls(widths)
         for name, item in (attributes or {}).items():
             setattr(obj, name, item)
-        value = getattr(obj, method)(*args, **kwargs)
+        value = getattr(obj, cast(str, method))(*args, **kwargs)
     if then:
         first = value
         pieces = [

@@ -1,0 +1,103 @@
+"""Wrapping: the steps put together, so an implementation in any layout is called canonically.
+
+:func:`wrap` returns a ``forward_backward(x, y, W, b)`` that binds the case (:mod:`.binding`),
+makes the call (:mod:`.calling`), reads the gradients back (:mod:`.extraction`) and hands the
+checker ``(loss, W_grads, b_grads)`` in the canonical layout; with ``compose`` the harness chains
+the layers itself (:mod:`.composition`). ``per_example``: the implementation is called once per
+example and the results are added up (Nielsen's ``backprop``), averaged if the spec averages.
+Whatever cannot be read is passed through as the implementation returned it, so the checker
+reports it as it would for canonical code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from torch import Tensor
+
+from ..spec import SEED, Spec
+from .adapter import Adapter
+from .binding import bind
+from .calling import call
+from .composition import composed
+from .extraction import (
+    MISSING,
+    Extracted,
+    named_gradients,
+    returned_gradients,
+    stepped_gradients,
+    to_canonical,
+    unfold_biases,
+)
+from .named import get_adapter
+
+__all__ = ["wrap"]
+
+
+def wrap(fn: Callable[..., Any], adapter: Adapter | str, spec: Spec = SEED) -> Callable[..., Any]:
+    """``fn`` (or a class, with ``adapter.instance``) as a canonical ``forward_backward(x, y, W, b)``."""
+    a = get_adapter(adapter) if isinstance(adapter, str) else adapter
+    if a.compose:
+        return composed(a, fn, spec)
+
+    def forward_backward(x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> Any:
+        if a.per_example and x.shape[1] > 1:
+            calls = [_call_once(a, fn, spec, x[:, i : i + 1], y[:, i : i + 1], W, b) for i in range(x.shape[1])]
+            if any(got is None for _, got in calls):
+                return next(raw for raw, got in calls if got is None)
+            result = _add([got for _, got in calls if got is not None], _example_scale(spec, x.shape[1]))
+            if result is None:
+                return calls[0][0]
+        else:
+            raw, result = _call_once(a, fn, spec, x, y, W, b)
+            if result is None:
+                return raw
+        loss, W_grads, b_grads = result
+        if loss is MISSING:  # the implementation returns no loss: the spec's stands in
+            loss = spec.loss(x.double(), y.double(), [w.double() for w in W], [v.double() for v in b]).to(x.dtype)
+        return loss, W_grads, b_grads
+
+    forward_backward.__qualname__ = getattr(fn, "__qualname__", "implementation")
+    return forward_backward
+
+
+def _call_once(
+    a: Adapter, fn: Callable[..., Any], spec: Spec, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]
+) -> tuple[Any, Extracted | None]:
+    """One call: what the implementation returned, and what was read from it (None: unreadable)."""
+    widths = [x.shape[0], *(w.shape[0] for w in W)]
+    bound = bind(a, x, y, W, b)
+    before = bind(dataclasses.replace(a, grads_from="return"), x, y, W, b) if a.grads_from == "step" else None
+    raw = call(a, fn, bound, widths, spec.l2)
+    if a.grads_from == "return":
+        got = returned_gradients(a, raw, W, b)
+    else:
+        raw, found = raw if a.instance or a.uses_globals else (raw, None)
+        loss = raw if a.returns == ("loss",) else MISSING
+        if a.grads_from in ("attributes", "globals"):
+            pair = named_gradients(a, found.get, len(W)) if isinstance(found, dict) else None
+        else:
+            assert before is not None  # bound above for a training step
+            pair = stepped_gradients(a, found, bound, before, len(W))
+        got = to_canonical(a, loss, *pair, W, b) if pair is not None else None
+    if got is None or not isinstance(got[1], list):
+        return raw, got
+    return raw, (got[0], *unfold_biases(a, got[1], got[2], x, y, W, b, spec))
+
+
+def _example_scale(spec: Spec, examples: int) -> float:
+    """What the per-example sum is multiplied by: 1/B if the spec averages over the batch."""
+    return 1 / examples if spec.batch_reduction == "mean" else 1.0
+
+
+def _add(results: list[Extracted], scale: float) -> Extracted | None:
+    """Per-example results added up (and scaled), or ``None`` if any is not all tensors."""
+    loss0, W0, b0 = results[0]
+    if not all(isinstance(g, Tensor) for _, Ws, bs in results for g in (*Ws, *bs)):
+        return None
+    W_sum = [sum(r[1][layer] for r in results) * scale for layer in range(len(W0))]
+    b_sum = [sum(r[2][layer] for r in results) * scale for layer in range(len(b0))]
+    loss = MISSING if loss0 is MISSING else sum(r[0] for r in results) * scale
+    return loss, W_sum, b_sum
