@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from .checker import CHECKS, PARAMS, CaseResult, Failure, Run
+from .defaults import DEFAULT_FUNCTION
 
 __all__ = ["Report", "Row", "build_report", "render_text", "to_json"]
 
@@ -69,7 +70,7 @@ def build_report(
     run: Run,
     *,
     seed: int,
-    function: str = "forward_backward",
+    function: str = DEFAULT_FUNCTION,
     output: str = "",
     warnings: list[str] | None = None,
     options: str = "",
@@ -77,7 +78,7 @@ def build_report(
     """Fold ``run`` into a report; ``options`` (e.g. ``--spec X --adapter Y``) join every reproduction line."""
     command = (
         f"gradcheck check {shlex.quote(target)}"
-        + (f" --function {function}" if function != "forward_backward" else "")
+        + (f" --function {function}" if function != DEFAULT_FUNCTION else "")
         + (f" {options}" if options else "")
     )
     return Report(target, command, seed, run, fold_failures(run.results), list(warnings or []), output)

@@ -125,22 +125,18 @@ def test_adapter_fields_can_be_set_on_the_command_line(capsys):
 def test_settings_round_trip_through_their_command_line_options():
     import shlex
 
-    from gradcheck.cli import build_parser
-    from gradcheck.config import resolve_settings
+    from gradcheck.cli import build_parser, command_line_source
+    from gradcheck.config import resolve, table_source
 
-    settings = resolve_settings(
-        spec={"preset": "cs231n-two-layer", "l2": 0.0, "hidden": "tanh"},
-        adapter={"name": "numpy", "layout": "row"},
-        mode="both",
-        pyproject={},
+    settings = resolve(
+        table_source(
+            {"spec": {"preset": "cs231n-two-layer", "l2": 0.0, "hidden": "tanh"}, "mode": "both"},
+            label="(test)",
+        ),
+        table_source({"adapter": {"name": "numpy", "layout": "row"}}, label="(test)"),
     )
     args = build_parser().parse_args(["check", "x.py", *shlex.split(settings.cli_args())])
-    again = resolve_settings(
-        spec={"preset": args.spec, **dict(args.spec_options)},
-        adapter={"name": args.adapter, **dict(args.adapter_options)},
-        mode=args.mode,
-        pyproject={},
-    )
+    again = resolve(command_line_source(args))
     assert again == settings
 
 

@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 import torch
 from torch import Tensor
 
+from ..defaults import DEFAULT_FUNCTION, DEFAULT_TIMEOUT
 from ..invoke import CallTimeout, register_source
 from ..loading import LoadError, notebook_cells
 from . import wire
@@ -46,7 +47,7 @@ MAX_SUBMISSION_FILES = 2_000
 class Limits:
     """Resource limits of one submission's sandbox."""
 
-    call_timeout: float = 10.0  # wall-clock seconds per call
+    call_timeout: float = DEFAULT_TIMEOUT  # wall-clock seconds per call
     load_timeout: float = 60.0  # wall-clock seconds for the submission's top-level code
     startup_timeout: float = 120.0  # interpreter and torch import, before any submission code
     memory_mb: int = 1024  # RLIMIT_DATA (heap); address space gets this + 2 GiB for libraries
@@ -197,7 +198,7 @@ class SandboxedFunction:
         entry: str | os.PathLike,
         *,
         folder: str | os.PathLike | None = None,
-        function: str = "forward_backward",
+        function: str = DEFAULT_FUNCTION,
         limits: Limits = Limits(),
         isolation: Isolation | None = None,
         hide: Sequence[str | os.PathLike] = (),
