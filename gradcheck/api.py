@@ -62,39 +62,28 @@ def check(
     :data:`~gradcheck.defaults.DEFAULT_TIMEOUT`); ``devices`` default to
     :func:`gradcheck.strategies.available_devices`.
     """
-    given = {"function": function, "spec": spec, "spec.batch": batch, "seed": seed, "devices": devices}
-    given |= {"timeout": timeout, "max_examples": max_examples, "adapter": adapter, "mode": mode}
+    given: dict[str, Any] = {"function": function, "spec": spec, "spec.batch": batch, "seed": seed}
+    given |= {"devices": devices, "timeout": timeout, "max_examples": max_examples, "adapter": adapter, "mode": mode}
     keywords = Source("", given, {k: f"check({k.removeprefix('spec.')}=...)" for k in given})
     settings = resolve(keywords, *([settings_source(settings)] if settings is not None else []))
-    spec, adapter = settings.spec, settings.adapter
     target, fresh = _load(implementation, settings.function)
-    function, fresh = _adapted(target.function, fresh, adapter, spec)
+    call, fresh = _adapted(target.function, fresh, settings.adapter, settings.spec)
     devices = tuple(settings.devices or available_devices())
-    max_examples = 0 if cases is not None and "max_examples" not in settings.sources else settings.max_examples
-    if settings.mode == "self":
-        max_examples = 0  # the search judges against the specification
-    defaults = cases is None
-    if defaults:
-        cases = [
-            c
-            for c in builtin_cases(seed=settings.seed, batch=spec.batch, devices=devices)
-            if adapter is None or adapter.depth in (None, c.depth)
-        ]
-    timeout = settings.timeout
-    run = check_cases(function, cases, spec=spec, timeout=timeout, fresh=fresh, mode=settings.mode)
-    if defaults and spec.l2 and adapter is not None and adapter.reg:
-        run = _merge(run, _without_regularisation(target.function, adapter, spec, cases, timeout, settings.mode))
+    run = _run_cases(call, fresh, target, settings, devices, cases)
     warnings = list(target.warnings) + _judged_by(settings)
-    if max_examples > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
+    search = 0 if cases is not None and "max_examples" not in settings.sources else settings.max_examples
+    if settings.mode == "self":
+        search = 0  # the search judges against the specification
+    if search > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
         found = explore(
-            function,
-            spec=spec,
-            max_examples=max_examples,
+            call,
+            spec=settings.spec,
+            max_examples=search,
             seed=settings.seed,
             devices=devices,
-            timeout=timeout,
+            timeout=settings.timeout,
             fresh=fresh,
-            strategy=adapter_search_space(adapter, spec, devices),
+            strategy=adapter_search_space(settings.adapter, settings.spec, devices),
         )
         run = _merge(run, Run(found.results, [], found.elapsed_s))
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
@@ -108,8 +97,32 @@ def check(
         warnings=warnings,
         options=settings.cli_args(),
     )
-    diagnose(report, spec)
+    diagnose(report, settings.spec)
     return report
+
+
+def _run_cases(
+    call: Callable[..., Any],
+    fresh: Callable[[], Callable[..., Any]] | None,
+    target: Target,
+    settings: Settings,
+    devices: tuple[str, ...],
+    cases: Sequence[CaseSpec] | None,
+) -> Run:
+    """The given cases, or the built-in set (the depth an adapter supports, and a few at λ = 0
+    when the implementation takes λ as an argument)."""
+    spec, adapter, timeout, mode = settings.spec, settings.adapter, settings.timeout, settings.mode
+    if cases is not None:
+        return check_cases(call, cases, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
+    builtin = [
+        c
+        for c in builtin_cases(seed=settings.seed, batch=spec.batch, devices=devices)
+        if adapter is None or adapter.depth in (None, c.depth)
+    ]
+    run = check_cases(call, builtin, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
+    if spec.l2 and adapter is not None and adapter.reg:
+        run = _merge(run, _without_regularisation(target.function, adapter, spec, builtin, timeout, mode))
+    return run
 
 
 def _judged_by(settings: Settings) -> list[str]:

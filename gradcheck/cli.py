@@ -189,8 +189,8 @@ def run_check(args: argparse.Namespace) -> int:
         settings = resolve(command_line_source(args), pyproject_source())
         usable_devices(settings)
         cases = _cases(args, settings)
-        search = {"max_examples": 0} if cases is not None else {}  # a reproduction runs exactly its case
-        report = check(args.target, settings=settings, cases=cases, **search)
+        search = 0 if cases is not None else None  # a reproduction runs exactly its case
+        report = check(args.target, settings=settings, cases=cases, max_examples=search)
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -332,10 +332,10 @@ def resolve(*sources: Source) -> Settings:
     chosen: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for key in SCALARS:
-        source = next((s for s in sources if s.values.get(key) is not None), None)
-        if source is not None:
-            chosen[key] = _conform_scalar(key, source.values[key], source)
-            origin[key] = source.where(key)
+        giver = next((s for s in sources if s.values.get(key) is not None), None)
+        if giver is not None:
+            chosen[key] = _conform_scalar(key, giver.values[key], giver)
+            origin[key] = giver.where(key)
     spec, origin["spec"] = _compose("spec", sources)
     adapter, origin["adapter"] = _compose("adapter", sources)
     return Settings(spec=spec, adapter=_plain(adapter), sources=origin, **chosen)

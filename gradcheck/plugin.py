@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -91,7 +91,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(option.ini, _help(option), type="bool", default=None)
         else:
             action = "append" if option.repeat else "store"
-            kind = "linelist" if option.repeat else "string"
+            kind: Literal["linelist", "string"] = "linelist" if option.repeat else "string"
             group.addoption(
                 f"--gradcheck-{option.flag}", action=action, metavar=option.metavar, default=None, help=_help(option)
             )
