@@ -88,7 +88,7 @@ def add_check_command(commands) -> None:
     check.add_argument("--function", help=HELP["function"])
     check.add_argument("--batch", action="store_true", default=None, help=HELP["batch"] + " (default: the spec's)")
     check.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    check.add_argument("--seed", help=HELP["seed"])
+    check.add_argument("--seed", metavar="N", help=HELP["seed"])
     check.add_argument("--max-examples", metavar="N", help=HELP["max_examples"] + "; ignored with --widths")
     check.add_argument("--device", action="append", dest="devices", metavar="D", help=HELP["devices"])
     check.add_argument("--timeout", metavar="S", help=HELP["timeout"])

@@ -122,12 +122,12 @@ def available_devices() -> tuple[str, ...]:
     The one definition, for ``gradcheck.check``, the CLI, the plugin and :func:`devices`. One GPU
     stands for all (the kernels are the same), so a many-GPU machine does not multiply the run;
     MPS is left out because it has no float64, the dtype every check starts from. Name others
-    explicitly (``devices=``, ``--device cuda:1``). ``torch.cuda.is_available()`` asks the
+    explicitly (``devices=``, ``--device cuda:1``). ``torch.cuda.device_count()`` asks the
     driver without creating a CUDA context.
     """
     import torch
 
-    return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+    return ("cpu", "cuda") if torch.cuda.device_count() > 0 else ("cpu",)
 
 
 def devices(*, names: Sequence[str] | None = None) -> SearchStrategy[str]:

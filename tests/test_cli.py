@@ -164,3 +164,13 @@ def test_reproduction_lines_carry_the_spec_and_adapter(capsys):
         )
         == 0
     )
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0"])
+def test_the_graders_timeout_refuses_non_finite_numbers(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--timeout", value])
+    assert exit_.value.code == 2
+    assert (
+        capsys.readouterr().err == f"gradcheck: error: argument --timeout: {value!r} is not a finite number above 0\n"
+    )
