@@ -199,8 +199,14 @@ points = 1
 checks = ["input-mutation"]
 partial = false
 """
-TWO_FUNCTIONS = 'name = "deeplearning-ai"\nargs = ["x", "params"]\nbackward = "{backward}"\nbackward_args = ["forward[0]", "y", "forward[1]"]\nreturns = ["grads"]'
-ATTRIBUTES = 'numpy = true\nargs = ["x", "y"]\ninstance = "bare"\nattributes = ["W", "b"]\nmethod = "backprop"\ngrads_from = "attributes"\ngrad_keys = ["dW{n}", "db{n}"]\nreturns = ["loss"]'
+TWO_FUNCTIONS = (
+    'name = "deeplearning-ai"\nargs = ["x", "params"]\nbackward = "{backward}"\n'
+    'backward_args = ["forward[0]", "y", "forward[1]"]\nreturns = ["grads"]'
+)
+ATTRIBUTES = (
+    'numpy = true\nargs = ["x", "y"]\ninstance = "bare"\nattributes = ["W", "b"]\nmethod = "backprop"\n'
+    'grads_from = "attributes"\ngrad_keys = ["dW{n}", "db{n}"]\nreturns = ["loss"]'
+)
 STEP = 'numpy = true\ngrads_from = "step"\nlr = 0.1\nreturns = []'
 
 
