@@ -45,6 +45,7 @@ class Option:
     metavar: str | None = None
     repeat: bool = False  # repeatable on the command line; a list in the ini file
     switch: bool = False  # a flag without a value
+    ini_list: Literal["linelist", "args"] = "linelist"  # KEY=VALUE lines; device names split like a shell
 
     @property
     def dest(self) -> str:
@@ -66,7 +67,7 @@ OPTIONS = (
     Option("seed", "seed", "N"),
     Option("max-examples", "max_examples", "N"),
     Option("timeout", "timeout", "S"),
-    Option("device", "devices", "D", repeat=True),
+    Option("device", "devices", "D", repeat=True, ini_list="args"),
 )
 
 
@@ -91,7 +92,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(option.ini, _help(option), type="bool", default=None)
         else:
             action = "append" if option.repeat else "store"
-            kind: Literal["linelist", "string"] = "linelist" if option.repeat else "string"
+            kind: Literal["linelist", "args", "string"] = option.ini_list if option.repeat else "string"
             group.addoption(
                 f"--gradcheck-{option.flag}", action=action, metavar=option.metavar, default=None, help=_help(option)
             )

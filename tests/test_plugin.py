@@ -283,3 +283,10 @@ def test_options_override_the_ini_file_which_overrides_pyproject_field_by_field(
     result.stdout.fnmatch_lines(
         ['gradcheck: impl=* batch=True * timeout=4 (spec cs231n-two-layer {hidden = "tanh", l2 = 0.0}, mode both)']
     )
+
+
+def test_ini_devices_are_split_like_a_shell_and_an_unusable_one_is_named(pytester):
+    ini = pytester.makeini(f"[pytest]\ngradcheck_impl = {CORRECT}\ngradcheck_devices = cpu nosuchdevice\n")
+    result = run(pytester, "--co")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"gradcheck: ini setting gradcheck_devices in {ini}: nosuchdevice is not usable here" in result.stderr.str()
