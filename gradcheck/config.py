@@ -336,8 +336,9 @@ def resolve(*sources: Source) -> Settings:
         if giver is not None:
             chosen[key] = _conform_scalar(key, giver.values[key], giver)
             origin[key] = giver.where(key)
-    spec, origin["spec"] = _compose("spec", sources)
-    adapter, origin["adapter"] = _compose("adapter", sources)
+    spec, spec_origin = _compose("spec", sources)
+    adapter, adapter_origin = _compose("adapter", sources)
+    origin |= spec_origin | adapter_origin
     return Settings(spec=spec, adapter=_plain(adapter), sources=origin, **chosen)
 
 
@@ -362,9 +363,10 @@ def _plain(adapter: Adapter | None) -> Adapter | None:
     return None if adapter == Adapter() else adapter
 
 
-def _compose(kind: str, sources: Sequence[Source]) -> tuple[Any, str]:
+def _compose(kind: str, sources: Sequence[Source]) -> tuple[Any, dict[str, str]]:
     """The spec or adapter: the highest named base, changed by the fields of that source, of the
-    sources above it and of those below it that name no other base; and where the base came from."""
+    sources above it and of those below it that name no other base; and where the base and each
+    field came from (``spec``, ``spec.l2``, ...)."""
     base, base_where, layers = None, "default", []
     for source in sources:
         named = source.values.get(kind)
@@ -388,7 +390,7 @@ def _compose(kind: str, sources: Sequence[Source]) -> tuple[Any, str]:
                 if name not in hints:
                     raise SettingsError(f"{where[name]}: {kind} has no field {name!r} (fields: {', '.join(hints)})")
                 fields[name] = _conform_field(value, hints[name], where[name], text=source.text)
-    return _replace(base, fields, where), base_where
+    return _replace(base, fields, where), {kind: base_where} | {f"{kind}.{k}": w for k, w in where.items()}
 
 
 def _base(kind: str, named: Any, where: str) -> Any:

@@ -76,6 +76,7 @@ def test_pyproject_tables_resolve_every_field_and_record_where(pyproject, tmp_pa
     where = tmp_path / "pyproject.toml"
     assert s.sources["timeout"] == f"[tool.gradcheck] timeout in {where}"
     assert s.sources["adapter"] == f"[tool.gradcheck.adapter] name in {where}"
+    assert s.sources["spec.l2"] == f"[tool.gradcheck.spec] l2 in {where}"
     assert "seed" not in s.sources  # a default
 
 
