@@ -290,3 +290,13 @@ def test_ini_devices_are_split_like_a_shell_and_an_unusable_one_is_named(pyteste
     result = run(pytester, "--co")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert f"gradcheck: ini setting gradcheck_devices in {ini}: nosuchdevice is not usable here" in result.stderr.str()
+
+
+def test_the_plugin_and_its_settings_module_stay_light_until_used():
+    """Every pytest run loads the plugin: importing it (and the settings resolver) imports no torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, gradcheck.plugin, gradcheck.config; print(sorted({'torch', 'hypothesis'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
