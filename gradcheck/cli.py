@@ -73,7 +73,7 @@ def positive(text: str) -> float:
     except ValueError:
         value = 0.0
     if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number above 0")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number (finite, above 0)")
     return value
 
 

@@ -172,5 +172,6 @@ def test_the_graders_timeout_refuses_non_finite_numbers(tmp_path, capsys, value)
         main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--timeout", value])
     assert exit_.value.code == 2
     assert (
-        capsys.readouterr().err == f"gradcheck: error: argument --timeout: {value!r} is not a finite number above 0\n"
+        capsys.readouterr().err
+        == f"gradcheck: error: argument --timeout: {value!r} is not a positive number (finite, above 0)\n"
     )
