@@ -4,40 +4,39 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from .cases import CaseSpec, builtin_cases
-from .checker import DEFAULT_TIMEOUT, Run, check_cases
-from .defaults import DEFAULT_MAX_EXAMPLES
+from .checker import Run, check_cases
+from .config import Settings, Source, resolve, settings_source
 from .diagnosis import diagnose
 from .explore import explore
 from .loading import Target, load_target
+from .presets import USUAL_ADAPTERS
 from .report import Report, build_report
-from .spec import SEED, Spec
+from .spec import Spec
+from .strategies import available_devices
+
+if TYPE_CHECKING:
+    from .adapters import Adapter
 
 __all__ = ["adapter_search_space", "available_devices", "check"]
-
-
-def available_devices() -> tuple[str, ...]:
-    """Every device a check runs on by default: the CPU, and CUDA where a GPU exists."""
-    return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
 
 
 def check(
     implementation: Callable[..., Any] | str | Target,
     *,
-    function: str = "forward_backward",
-    spec: Spec | str = SEED,
+    settings: Settings | None = None,
+    function: str | None = None,
+    spec: Spec | str | None = None,
     batch: bool | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     devices: Sequence[str] | None = None,
     cases: Sequence[CaseSpec] | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
     max_examples: int | None = None,
     adapter: Adapter | str | None = None,
-    mode: str = "spec",
+    mode: str | None = None,
 ) -> Report:
     """Check ``implementation`` against the specification and return the full report.
 
@@ -45,62 +44,95 @@ def check(
     (``file.py``, ``notebook.ipynb``, ``package.module:attr``); a target that cannot be loaded
     raises :class:`gradcheck.LoadError`. ``cases`` defaults to the built-in deterministic set.
 
+    Every other argument is a setting (:mod:`gradcheck.config`): the keyword arguments given
+    (not None) override ``settings`` (e.g. ``gradcheck.config.resolve(pyproject_source())``)
+    field by field, over the defaults; a value that cannot be used raises
+    :class:`gradcheck.config.SettingsError` naming it. This function reads no file itself.
+
     After the cases, hypothesis searches ``max_examples`` more (:func:`gradcheck.explore.explore`,
-    seeded by ``seed``) and shrinks any failure to the smallest network that shows it. ``None``
-    means :data:`~gradcheck.explore.DEFAULT_MAX_EXAMPLES` with the built-in cases and no search
+    seeded by ``seed``) and shrinks any failure to the smallest network that shows it. Unset, it
+    is :data:`~gradcheck.defaults.DEFAULT_MAX_EXAMPLES` with the built-in cases and no search
     with explicit ``cases`` (a reproduction runs exactly its case); ``0`` never searches.
 
     ``spec`` is a :class:`~gradcheck.spec.Spec` or a preset name (:mod:`gradcheck.presets`);
     ``adapter`` (an :class:`~gradcheck.adapters.Adapter` or its name) calls an implementation
     written in another layout; ``mode`` is who judges the values: ``"spec"``, ``"self"`` (the
-    implementation's own loss, :mod:`gradcheck.selfconsistency`; no search) or ``"both"``.
+    implementation's own loss, :mod:`gradcheck.selfconsistency`; no search) or ``"both"``;
+    ``timeout`` is seconds per call (finite, above 0; default
+    :data:`~gradcheck.defaults.DEFAULT_TIMEOUT`); ``devices`` default to
+    :func:`gradcheck.strategies.available_devices`.
     """
-    from .config import resolve_settings
-
-    settings = resolve_settings(spec=spec, adapter=adapter, mode=mode, pyproject={})
-    spec, adapter = settings.spec, settings.adapter
-    if batch is not None and batch != spec.batch:
-        spec = dataclasses.replace(spec, batch=batch)
-    target, fresh = _load(implementation, function)
-    function, fresh = _adapted(target.function, fresh, adapter, spec)
-    devices = tuple(devices or available_devices())
-    if max_examples is None:
-        max_examples = DEFAULT_MAX_EXAMPLES if cases is None else 0
+    given: dict[str, Any] = {"function": function, "spec": spec, "spec.batch": batch, "seed": seed}
+    given |= {"devices": devices, "timeout": timeout, "max_examples": max_examples, "adapter": adapter, "mode": mode}
+    keywords = Source("", given, {k: f"check({k.removeprefix('spec.')}=...)" for k in given})
+    settings = resolve(keywords, *([settings_source(settings)] if settings is not None else []))
+    target, fresh = _load(implementation, settings.function)
+    call, fresh = _adapted(target.function, fresh, settings.adapter, settings.spec)
+    devices = tuple(settings.devices or available_devices())
+    run = _run_cases(call, fresh, target, settings, devices, cases)
+    warnings = list(target.warnings) + _judged_by(settings)
+    search = 0 if cases is not None and "max_examples" not in settings.sources else settings.max_examples
     if settings.mode == "self":
-        max_examples = 0  # the search judges against the specification
-    defaults = cases is None
-    if defaults:
-        cases = [
-            c
-            for c in builtin_cases(seed=seed, batch=spec.batch, devices=devices)
-            if adapter is None or adapter.depth in (None, c.depth)
-        ]
-    run = check_cases(function, cases, spec=spec, timeout=timeout, fresh=fresh, mode=settings.mode)
-    if defaults and spec.l2 and adapter is not None and adapter.reg:
-        run = _merge(run, _without_regularisation(target.function, adapter, spec, cases, timeout, settings.mode))
-    warnings = list(target.warnings)
-    if settings != type(settings)():
-        warnings.append(f"judged with {dataclasses.replace(settings, spec=spec).describe()}")
-    if max_examples > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
+        search = 0  # the search judges against the specification
+    if search > 0 and not any(f.kind == "timeout" for r in run.results for f in r.failures):
         found = explore(
-            function,
-            spec=spec,
-            max_examples=max_examples,
-            seed=seed,
+            call,
+            spec=settings.spec,
+            max_examples=search,
+            seed=settings.seed,
             devices=devices,
-            timeout=timeout,
+            timeout=settings.timeout,
             fresh=fresh,
-            strategy=adapter_search_space(adapter, spec, devices),
+            strategy=adapter_search_space(settings.adapter, settings.spec, devices),
         )
         run = _merge(run, Run(found.results, [], found.elapsed_s))
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
     output = target.output + "".join(r.output for r in run.results)
-    options = dataclasses.replace(settings, spec=spec).cli_args()
     report = build_report(
-        target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings, options=options
+        target.label,
+        run,
+        seed=settings.seed,
+        function=target.function_name,
+        output=output,
+        warnings=warnings,
+        options=settings.cli_args(),
     )
-    diagnose(report, spec)
+    diagnose(report, settings.spec)
     return report
+
+
+def _run_cases(
+    call: Callable[..., Any],
+    fresh: Callable[[], Callable[..., Any]] | None,
+    target: Target,
+    settings: Settings,
+    devices: tuple[str, ...],
+    cases: Sequence[CaseSpec] | None,
+) -> Run:
+    """The given cases, or the built-in set (the depth an adapter supports, and a few at λ = 0
+    when the implementation takes λ as an argument)."""
+    spec, adapter, timeout, mode = settings.spec, settings.adapter, settings.timeout, settings.mode
+    if cases is not None:
+        return check_cases(call, cases, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
+    builtin = [
+        c
+        for c in builtin_cases(seed=settings.seed, batch=spec.batch, devices=devices)
+        if adapter is None or adapter.depth in (None, c.depth)
+    ]
+    run = check_cases(call, builtin, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
+    if spec.l2 and adapter is not None and adapter.reg:
+        run = _merge(run, _without_regularisation(target.function, adapter, spec, builtin, timeout, mode))
+    return run
+
+
+def _judged_by(settings: Settings) -> list[str]:
+    """The report's line on who judged, when it is not the seed's contract; with a preset whose
+    course has its own layout and no adapter, which adapter that layout usually needs."""
+    if settings.judged_as_seed:
+        return []
+    usual = USUAL_ADAPTERS.get(settings.spec.name)
+    hint = f" (no adapter: code in that course's own layout needs the {usual} adapter)" if usual else ""
+    return [f"judged with {settings.describe()}{hint if settings.adapter is None else ''}"]
 
 
 REGULARISATION_OFF = 4  # built-in cases also checked at λ = 0 when the implementation takes λ as an argument

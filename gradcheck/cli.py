@@ -13,13 +13,17 @@ import json
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import version as gradcheck_version
-from .cliargs import positive, whole_number
-from .defaults import DEFAULT_MAX_EXAMPLES
+from .cliargs import whole_number
+from .config import HELP
 from .exitcodes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_WRONG
 from .grading.cli import add_grade_command, add_gradescope_command
+
+if TYPE_CHECKING:
+    from .cases import CaseSpec
+    from .config import Settings, Source
 
 # What each exit code of ``gradcheck check`` means: printed by ``check --help``, documented in
 # docs/exit-codes.md (tests/test_docs.py keeps the two equal).
@@ -89,13 +93,15 @@ def _widths(text: str) -> tuple[int, ...]:
     return widths
 
 
-def _key_value(text: str) -> tuple[str, object]:
-    from .config import parse_value
+def _key_value(text: str) -> str:
+    """An argparse type: ``KEY=VALUE`` as typed (the resolver reads it and names it in errors)."""
+    from .config import parse_option
 
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE, e.g. layout=row")
-    return key.strip(), parse_value(value.strip())
+    try:
+        parse_option(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_check_command(commands) -> None:
@@ -107,46 +113,22 @@ def add_check_command(commands) -> None:
     )
     check.set_defaults(run=run_check)
     check.add_argument("target", help="a .py file, a .ipynb notebook, or package.module:attr")
-    check.add_argument(
-        "--function",
-        default="forward_backward",
-        help="the function to check in a file or module (default: forward_backward)",
-    )
-    check.add_argument(
-        "--batch", action="store_true", help="also check batches (x is [n_0, B], bias gradients summed over B)"
-    )
+    check.add_argument("--function", help=HELP["function"])
+    check.add_argument("--batch", action="store_true", default=None, help=HELP["batch"] + " (default: the spec's)")
     check.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    check.add_argument("--seed", type=int, default=0, help="seed for the cases' values and the search (default: 0)")
-    check.add_argument(
-        "--max-examples",
-        type=whole_number(0),
-        default=DEFAULT_MAX_EXAMPLES,
-        metavar="N",
-        help=f"cases hypothesis tries after the built-in ones, shrinking any failure (default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only; ignored with --widths)",
-    )
-    check.add_argument(
-        "--device",
-        action="append",
-        dest="devices",
-        metavar="D",
-        help="device to check on, repeatable (default: cpu, and cuda where available)",
-    )
-    check.add_argument(
-        "--timeout",
-        type=positive,
-        default=10.0,
-        help="seconds one call may take before it counts as a hang (default: 10)",
-    )
+    check.add_argument("--seed", metavar="N", help=HELP["seed"])
+    check.add_argument("--max-examples", metavar="N", help=HELP["max_examples"] + "; ignored with --widths")
+    check.add_argument("--device", action="append", dest="devices", metavar="D", help=HELP["devices"])
+    check.add_argument("--timeout", metavar="S", help=HELP["timeout"])
     check.add_argument(
         "--show-output", action="store_true", help="print what the implementation printed (never with --json)"
     )
     contract = check.add_argument_group(
         "contract",
-        "what the implementation computes and how it is called (default: [tool.gradcheck] in ./pyproject.toml, else the seed's)",
+        "what the implementation computes and how it is called; every option here and above overrides, "
+        "field by field, [tool.gradcheck] in ./pyproject.toml, else the seed's",
     )
-    contract.add_argument(
-        "--spec", metavar="PRESET", help="a named specification, e.g. cs231n-two-layer (all listed below)"
-    )
+    contract.add_argument("--spec", metavar="PRESET", help=HELP["spec"])
     contract.add_argument(
         "--spec-option",
         action="append",
@@ -154,12 +136,12 @@ def add_check_command(commands) -> None:
         default=[],
         dest="spec_options",
         metavar="KEY=VALUE",
-        help="set one field of the specification, repeatable, e.g. l2=0 or hidden=tanh (values as in [tool.gradcheck.spec]; see gradcheck.spec.Spec)",
+        help=HELP["spec_option"],
     )
     contract.add_argument(
         "--adapter",
         metavar="NAME",
-        help="call an implementation in another layout, e.g. cs231n, nielsen, numpy (all listed below)",
+        help=HELP["adapter"],
     )
     contract.add_argument(
         "--adapter-option",
@@ -168,13 +150,9 @@ def add_check_command(commands) -> None:
         default=[],
         dest="adapter_options",
         metavar="KEY=VALUE",
-        help='set one field of the adapter, repeatable, e.g. layout=row or \'returns=["loss", "grads"]\' (values as in [tool.gradcheck.adapter]; see gradcheck.adapters.Adapter)',
+        help=HELP["adapter_option"],
     )
-    contract.add_argument(
-        "--mode",
-        choices=["spec", "self", "both"],
-        help="judge values against the spec, the implementation's own loss, or both (default: spec)",
-    )
+    contract.add_argument("--mode", help=HELP["mode"])
     one = check.add_argument_group("one case", "rebuild a single case (what a failure's 'reproduce' line uses)")
     one.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L, e.g. 7,5,3,1")
     one.add_argument(
@@ -201,29 +179,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _devices(requested: Sequence[str] | None) -> tuple[str, ...]:
-    import torch
+def command_line_source(args: argparse.Namespace) -> Source:
+    """What ``gradcheck check`` was given, as the resolver's highest :class:`~gradcheck.config.Source`."""
+    from .config import Source, parse_option
 
-    from .api import available_devices
+    flags = {"spec": "--spec", "adapter": "--adapter", "mode": "--mode", "function": "--function"}
+    flags |= {"seed": "--seed", "max_examples": "--max-examples", "timeout": "--timeout", "devices": "--device"}
+    values = {key: getattr(args, key) for key in flags}
+    values["spec.batch"], flags["spec.batch"] = args.batch, "--batch"
+    for kind, options in (("spec", args.spec_options), ("adapter", args.adapter_options)):
+        for text in options:
+            key = f"{kind}.{parse_option(text)[0]}"
+            values[key], flags[key] = parse_option(text)[1], f"--{kind}-option {text}"
+    return Source("(command line)", values, flags, text=True)
 
-    if not requested:
-        return available_devices()
-    for device in requested:
-        try:
-            torch.empty(0, device=device)
-        except Exception as exc:  # an unknown or unavailable device
-            raise ValueError(f"--device {device}: not usable here ({str(exc).splitlines()[0]})") from None
-    return tuple(requested)
 
-
-def _cases(args: argparse.Namespace, devices: tuple[str, ...]):
-    from .cases import CaseSpec, builtin_cases
+def _cases(args: argparse.Namespace, settings: Settings) -> list[CaseSpec] | None:
+    """The one case of ``--widths`` on each device, or None: the built-in set, as the settings want it."""
+    from .cases import CaseSpec
+    from .strategies import available_devices
 
     if args.widths is None:
-        return builtin_cases(seed=args.seed, batch=args.batch, devices=devices)
-    if args.batch_size > 1 and not args.batch:
-        raise ValueError(f"--batch-size {args.batch_size} needs --batch")
-    return [CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, args.seed) for d in devices]
+        return None
+    if args.batch_size > 1 and not settings.spec.batch:
+        raise ValueError(f"--batch-size {args.batch_size} needs --batch (or a spec with batch = true)")
+    devices = settings.devices or available_devices()
+    return [CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed) for d in devices]
 
 
 def print_json(document: dict) -> None:
@@ -243,36 +224,15 @@ def run_check(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from .api import check
+    from .config import pyproject_source, resolve, usable_devices
     from .loading import LoadError
 
     try:
-        devices = _devices(args.devices)
-        cases = _cases(args, devices)
-        max_examples = 0 if args.widths else args.max_examples  # a reproduction runs exactly its case
-        from .config import resolve_settings
-
-        spec = {"preset": args.spec or "seed", **dict(args.spec_options)} if args.spec_options else args.spec
-        adapter = (
-            {"name": args.adapter or "canonical", **dict(args.adapter_options)}
-            if args.adapter_options
-            else args.adapter
-        )
-        settings = resolve_settings(spec=spec, adapter=adapter, mode=args.mode)
-        if args.widths is None and (settings.spec.batch or settings.adapter is not None):
-            cases = None  # the built-in set, as the spec (batches) and adapter (depth) want it
-        report = check(
-            args.target,
-            function=args.function,
-            batch=args.batch or None,
-            seed=args.seed,
-            devices=devices,
-            cases=cases,
-            timeout=args.timeout,
-            max_examples=max_examples,
-            spec=settings.spec,
-            adapter=settings.adapter,
-            mode=settings.mode,
-        )
+        settings = resolve(command_line_source(args), pyproject_source())
+        usable_devices(settings)
+        cases = _cases(args, settings)
+        search = 0 if cases is not None else None  # a reproduction runs exactly its case
+        report = check(args.target, settings=settings, cases=cases, max_examples=search)
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE

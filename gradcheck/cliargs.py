@@ -8,6 +8,7 @@ with :data:`gradcheck.exitcodes.EXIT_USAGE`.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 
 __all__ = ["positive", "whole_number"]
@@ -29,11 +30,11 @@ def whole_number(minimum: int, what: str = "a whole number") -> Callable[[str], 
 
 
 def positive(text: str) -> float:
-    """An argparse type: a number above zero."""
+    """An argparse type: a finite number above zero (``nan`` and ``inf`` are no time limits)."""
     try:
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number (finite, above 0)")
     return value

@@ -35,6 +35,7 @@ from torch import Tensor
 from .cases import CaseSpec, make_case
 from .checker import Failure
 from .compare import TOLERANCES, allowed_error, compare, describe_mismatch
+from .defaults import DEFAULT_TIMEOUT
 from .invoke import call_contained
 from .spec import Activation
 
@@ -54,7 +55,7 @@ def check_layer(
     cache: str = "z",
     numpy: bool = False,
     dtype: str = "float64",
-    timeout: float | None = 10.0,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> list[Failure]:
     """Failures of ``backward`` (signature in the module docstring) on one layer of
     ``widths = (n_in, n_out)`` with ``activation``, over a batch of ``batch``, one case per seed;

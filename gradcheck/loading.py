@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .defaults import DEFAULT_FUNCTION
 from .invoke import call_contained, register_source
 
 __all__ = ["IPYTHON_STAND_IN", "LoadError", "Target", "load_target", "notebook_cells", "strip_magics"]
@@ -180,7 +181,7 @@ def _load_module(name: str, timeout: float) -> tuple[dict, str]:
     return vars(outcome.value), outcome.output
 
 
-def load_target(target: str, function: str = "forward_backward", *, timeout: float = LOAD_TIMEOUT) -> Target:
+def load_target(target: str, function: str = DEFAULT_FUNCTION, *, timeout: float = LOAD_TIMEOUT) -> Target:
     """Load ``target`` and return the function to check; :class:`LoadError` if that is impossible."""
     warnings: list[str] = []
     if target.endswith((".py", ".ipynb")) or os.sep in target or os.path.exists(target):

@@ -6,45 +6,78 @@ Without ``--gradcheck-impl`` nothing is added to the run; the fixtures, the ``cu
 the :class:`gradcheck.conformance.Conformance` suite stay available to any test that supplies
 its own implementation.
 
-Every option is mirrored by an ini setting (``gradcheck_impl``, ``gradcheck_function``,
-``gradcheck_batch``, ``gradcheck_max_examples``, ``gradcheck_seed``); the command line wins.
-Both are read, validated and frozen into one :class:`Settings` in :func:`pytest_configure`.
+The plugin takes the settings ``gradcheck check`` takes (function, spec and its options, adapter
+and its options, mode, batch, seed, max examples, timeout, devices) as ``--gradcheck-*`` options,
+each mirrored by a ``gradcheck_*`` ini setting, and reads ``[tool.gradcheck]`` from the rootdir's
+``pyproject.toml``, so the CLI and the plugin judge the same contract. The command line wins over
+the ini file, which wins over ``[tool.gradcheck]``, field by field; everything goes through the
+one resolver, :func:`gradcheck.config.resolve`, into one :class:`gradcheck.config.Settings`. The
+settings are resolved in :func:`pytest_configure` when there is a TARGET (an unusable value is a
+usage error before any test runs) and otherwise only when a test asks for them, so a pytest run
+that does not use gradcheck imports neither torch nor gradcheck's core.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .defaults import DEFAULT_FUNCTION, DEFAULT_MAX_EXAMPLES
+from .config import HELP, Source
 
 if TYPE_CHECKING:  # the plugin loads with every pytest run: torch is imported only once used
+    from .config import Settings
     from .loading import Target
     from .report import Report
     from .spec import Spec
 
 IMPL_HELP = "Implementation to check: file.py, notebook.ipynb or package.module:attr"
-FUNCTION_HELP = "Function to check in a file or module (default: forward_backward)"
-BATCH_HELP = "Also check batches: x is [n_0, B], bias gradients summed over B"
-MAX_EXAMPLES_HELP = f"Cases hypothesis tries after the built-in ones, shrinking any failure (default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only)"
-SEED_HELP = "Seed of the cases' values and of the search (default: 0)"
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Every gradcheck option, resolved once from the command line and the ini file."""
+class Option:
+    """One ``--gradcheck-*`` option, its ini twin and the setting it gives (``spec.batch``, ...)."""
 
-    impl: str | None = None
-    function: str = DEFAULT_FUNCTION
-    batch: bool = False
-    max_examples: int = DEFAULT_MAX_EXAMPLES
-    seed: int = 0
+    flag: str  # after "--gradcheck-"
+    setting: str
+    metavar: str | None = None
+    repeat: bool = False  # repeatable on the command line; a list in the ini file
+    switch: bool = False  # a flag without a value
+    ini_list: Literal["linelist", "args"] = "linelist"  # KEY=VALUE lines; device names split like a shell
+
+    @property
+    def dest(self) -> str:
+        return "gradcheck_" + self.flag.replace("-", "_")
+
+    @property
+    def ini(self) -> str:
+        return self.dest + ("s" if self.repeat else "")  # gradcheck_spec_options, gradcheck_devices
 
 
-SETTINGS = pytest.StashKey[Settings]()
+OPTIONS = (
+    Option("function", "function", "NAME"),
+    Option("spec", "spec", "PRESET"),
+    Option("spec-option", "spec.", "KEY=VALUE", repeat=True),
+    Option("adapter", "adapter", "NAME"),
+    Option("adapter-option", "adapter.", "KEY=VALUE", repeat=True),
+    Option("mode", "mode", "MODE"),
+    Option("batch", "spec.batch", switch=True),
+    Option("seed", "seed", "N"),
+    Option("max-examples", "max_examples", "N"),
+    Option("timeout", "timeout", "S"),
+    Option("device", "devices", "D", repeat=True, ini_list="args"),
+)
+
+
+def _help(option: Option) -> str:
+    key = option.flag.replace("-", "_")
+    return HELP["devices" if key == "device" else key]
+
+
+SETTINGS = pytest.StashKey["Settings"]()
+IMPL = pytest.StashKey["str | None"]()  # --gradcheck-impl / gradcheck_impl, when given
 TARGET = pytest.StashKey["Target"]()  # the loaded implementation, when --gradcheck-impl is given
 
 
@@ -52,61 +85,69 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """The ``gradcheck`` option group and its ini mirrors."""
     group = parser.getgroup("gradcheck", "gradient checking of hand-written backprop (gradcheck)")
     group.addoption("--gradcheck-impl", metavar="TARGET", default=None, help=IMPL_HELP)
-    group.addoption("--gradcheck-function", metavar="NAME", default=None, help=FUNCTION_HELP)
-    group.addoption("--gradcheck-batch", action="store_true", default=None, help=BATCH_HELP)
-    group.addoption("--gradcheck-max-examples", metavar="N", default=None, help=MAX_EXAMPLES_HELP)
-    group.addoption("--gradcheck-seed", metavar="N", default=None, help=SEED_HELP)
     parser.addini("gradcheck_impl", IMPL_HELP, default=None)
-    parser.addini("gradcheck_function", FUNCTION_HELP, default=None)
-    parser.addini("gradcheck_batch", BATCH_HELP, type="bool", default=None)
-    parser.addini("gradcheck_max_examples", MAX_EXAMPLES_HELP, default=None)
-    parser.addini("gradcheck_seed", SEED_HELP, default=None)
+    for option in OPTIONS:
+        if option.switch:
+            group.addoption(f"--gradcheck-{option.flag}", action="store_true", default=None, help=_help(option))
+            parser.addini(option.ini, _help(option), type="bool", default=None)
+        else:
+            action = "append" if option.repeat else "store"
+            kind: Literal["linelist", "args", "string"] = option.ini_list if option.repeat else "string"
+            group.addoption(
+                f"--gradcheck-{option.flag}", action=action, metavar=option.metavar, default=None, help=_help(option)
+            )
+            parser.addini(option.ini, _help(option), type=kind, default=None)
 
 
-def _option(config: pytest.Config, name: str) -> tuple[Any, str]:
-    """The value of one setting and where it came from: the command line first, then the ini file."""
-    value = config.getoption(f"gradcheck_{name}")
-    if value is not None:
-        return value, f"--gradcheck-{name.replace('_', '-')}"
-    return config.getini(f"gradcheck_{name}"), f"ini setting gradcheck_{name}"
+def _source(config: pytest.Config, *, ini: bool) -> Source:
+    """The command line's ``--gradcheck-*`` values, or the ini file's ``gradcheck_*`` ones."""
+    from .config import parse_option
+
+    values: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for option in OPTIONS:
+        value = config.getini(option.ini) if ini else config.getoption(option.dest)
+        if value in (None, "", []):
+            continue
+        name = f"ini setting {option.ini}" if ini else f"--gradcheck-{option.flag}"
+        if option.setting.endswith("."):  # KEY=VALUE options: one field each
+            for text in value:
+                try:
+                    key, parsed = parse_option(text)
+                except ValueError as exc:
+                    raise pytest.UsageError(f"gradcheck: {name}: {exc}") from None
+                values[option.setting + key], spelled[option.setting + key] = parsed, f"{name} {text}"
+        else:
+            values[option.setting], spelled[option.setting] = value, name
+    label = f"in {config.inipath}" if ini and config.inipath else ("(ini file)" if ini else "(command line)")
+    return Source(label, values, spelled, text=True)
 
 
-def _whole_number(config: pytest.Config, name: str, default: int, minimum: int | None = None) -> int:
-    value, where = _option(config, name)
-    if value is None or value == "":
-        return default
+def resolve_plugin_settings(config: pytest.Config) -> Settings:
+    """Command line > ini file > ``[tool.gradcheck]`` of the rootdir's pyproject.toml > defaults."""
+    from .config import SettingsError, pyproject_source, resolve, usable_devices
+
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or (minimum is not None and number < minimum):
-        floor = f" of at least {minimum}" if minimum is not None else ""
-        raise pytest.UsageError(f"gradcheck: {where} {value!r} is not a whole number{floor}")
-    return number
+        sources = _source(config, ini=False), _source(config, ini=True)
+        settings = resolve(*sources, pyproject_source(config.rootpath / "pyproject.toml"))
+        usable_devices(settings)
+    except SettingsError as exc:
+        raise pytest.UsageError(f"gradcheck: {exc}") from None
+    return settings
 
 
-def read_settings(config: pytest.Config) -> Settings:
-    """Resolve, validate and freeze every gradcheck setting (one place, like pytest-timeout)."""
-    impl, _ = _option(config, "impl")
-    function, _ = _option(config, "function")
-    batch, _ = _option(config, "batch")
-    return Settings(
-        impl=impl or None,
-        function=function or DEFAULT_FUNCTION,
-        batch=bool(batch),
-        max_examples=_whole_number(config, "max_examples", Settings.max_examples, minimum=0),
-        seed=_whole_number(config, "seed", Settings.seed),
-    )
+def _impl(config: pytest.Config) -> str | None:
+    return config.getoption("gradcheck_impl") or config.getini("gradcheck_impl") or None
 
 
-def _load(settings: Settings) -> Target:
+def _load(impl: str, settings: Settings) -> Target:
     """Load TARGET now, so that a missing file or function is a usage error, not nine failed tests."""
     from .loading import LoadError, load_target
 
     try:
-        return load_target(settings.impl, settings.function)
+        return load_target(impl, settings.function)
     except LoadError as exc:
-        raise pytest.UsageError(f"gradcheck: cannot load --gradcheck-impl {settings.impl}: {exc}") from None
+        raise pytest.UsageError(f"gradcheck: cannot load --gradcheck-impl {impl}: {exc}") from None
 
 
 def _suite_path() -> str:
@@ -119,10 +160,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "gradcheck: a test of the gradcheck conformance suite (select with -m gradcheck)"
     )
-    settings = config.stash[SETTINGS] = read_settings(config)
-    if settings.impl is None:
-        return
-    config.stash[TARGET] = _load(settings)
+    impl = config.stash[IMPL] = _impl(config)
+    if impl is None:
+        return  # settings are resolved when a test asks for them (gradcheck_settings)
+    settings = config.stash[SETTINGS] = resolve_plugin_settings(config)
+    config.stash[TARGET] = _load(impl, settings)
     suite = _suite_path()
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         config.args.append(suite)  # the user named what to run: run the suite as well
@@ -132,10 +174,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     """The gradcheck settings in effect, at the top of the run."""
+    impl = config.stash.get(IMPL, None)
+    if impl is None:
+        return "gradcheck: no --gradcheck-impl"
     s = config.stash[SETTINGS]
-    if s.impl is None:
-        return f"gradcheck: no --gradcheck-impl (max_examples={s.max_examples}, seed={s.seed})"
-    return f"gradcheck: impl={s.impl} function={s.function} batch={s.batch} max_examples={s.max_examples} seed={s.seed}"
+    return (
+        f"gradcheck: impl={impl} function={s.function} batch={s.spec.batch} max_examples={s.max_examples} "
+        f"seed={s.seed} timeout={s.timeout:g} ({s.describe()})"
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -149,7 +195,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def gradcheck_settings(pytestconfig: pytest.Config) -> Settings:
-    """The resolved gradcheck settings (``--gradcheck-*`` options over ``gradcheck_*`` ini values)."""
+    """The resolved gradcheck settings: ``--gradcheck-*`` options over ``gradcheck_*`` ini values
+    over ``[tool.gradcheck]`` in the rootdir's pyproject.toml (a :class:`gradcheck.config.Settings`)."""
+    if SETTINGS not in pytestconfig.stash:
+        pytestconfig.stash[SETTINGS] = resolve_plugin_settings(pytestconfig)
     return pytestconfig.stash[SETTINGS]
 
 
@@ -168,10 +217,9 @@ def gradcheck_impl(pytestconfig: pytest.Config) -> Any:
 
 @pytest.fixture(scope="session")
 def gradcheck_spec(gradcheck_settings: Settings) -> Spec:
-    """The contract the implementation is held to: the seed's ``Spec``, batched with ``--gradcheck-batch``."""
-    from .spec import Spec
-
-    return Spec(batch=gradcheck_settings.batch)
+    """The contract the implementation is held to: the resolved ``Spec`` (the seed's by default,
+    batched with ``--gradcheck-batch``)."""
+    return gradcheck_settings.spec
 
 
 @pytest.fixture(scope="class")
@@ -183,5 +231,4 @@ def gradcheck_report(gradcheck_impl: Any, gradcheck_spec: Spec, gradcheck_settin
     """
     from .api import check
 
-    s = gradcheck_settings
-    return check(gradcheck_impl, function=s.function, spec=gradcheck_spec, seed=s.seed, max_examples=s.max_examples)
+    return check(gradcheck_impl, settings=gradcheck_settings, spec=gradcheck_spec)

@@ -2,8 +2,10 @@
 
 Each preset states the math of its source (activations, loss, reductions, L2) in the harness's
 canonical layout; the source's own layout (row-major batches, W ``[in, out]``, bias ``[out]``,
-params dicts, ...) is an :mod:`gradcheck.adapters` matter, and :data:`ADAPTERS` names the
-adapter that usually goes with a preset. Sources are named in words; the numbers in brackets
+params dicts, ...) is an :mod:`gradcheck.adapters` matter, and :data:`USUAL_ADAPTERS` names the
+adapter that usually goes with a preset: it is not chosen for you (code in the canonical layout
+is checked under these presets too), and a report judged by such a preset without an adapter
+says which one the course's layout needs. Sources are named in words; the numbers in brackets
 are rows of the maintainers' survey of 21 real implementations (not part of this repository).
 
 =========================  ==========================================================================
@@ -35,7 +37,7 @@ import dataclasses
 
 from .spec import SEED, Spec
 
-__all__ = ["ADAPTERS", "PRESETS", "get_preset", "preset_names"]
+__all__ = ["PRESETS", "USUAL_ADAPTERS", "get_preset", "preset_names"]
 
 _CS231N = dict(batch=True, hidden="relu", output="identity", criterion="softmax_ce", batch_reduction="mean", l2=0.05)
 _DLAI = dict(batch=True, hidden="relu", output="sigmoid", criterion="bce", batch_reduction="mean")
@@ -110,8 +112,8 @@ PRESETS: dict[str, Spec] = {
     )
 }
 
-# The adapter (gradcheck.adapters.ADAPTERS) that usually goes with a preset: the source's layout.
-ADAPTERS: dict[str, str] = {
+# The name of the adapter (a key of gradcheck.adapters.ADAPTERS) that usually goes with a preset: the source's layout.
+USUAL_ADAPTERS: dict[str, str] = {
     "nielsen": "nielsen",
     "nielsen-cross-entropy": "nielsen",
     "cs231n-two-layer": "cs231n",

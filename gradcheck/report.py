@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from . import version as gradcheck_version
 from .checker import CHECKS, PARAMS, CaseResult, Failure, Run
+from .defaults import DEFAULT_FUNCTION
 
 __all__ = ["SCHEMA_VERSION", "Report", "Row", "build_report", "render_text", "to_json"]
 
@@ -74,7 +75,7 @@ def build_report(
     run: Run,
     *,
     seed: int,
-    function: str = "forward_backward",
+    function: str = DEFAULT_FUNCTION,
     output: str = "",
     warnings: list[str] | None = None,
     options: str = "",
@@ -82,7 +83,7 @@ def build_report(
     """Fold ``run`` into a report; ``options`` (e.g. ``--spec X --adapter Y``) join every reproduction line."""
     command = (
         f"gradcheck check {shlex.quote(target)}"
-        + (f" --function {function}" if function != "forward_backward" else "")
+        + (f" --function {function}" if function != DEFAULT_FUNCTION else "")
         + (f" {options}" if options else "")
     )
     return Report(target, command, seed, run, fold_failures(run.results), list(warnings or []), output)

@@ -169,10 +169,6 @@ class Spec:
         """The hidden layers' activation (σ for the seed, where every layer is the same)."""
         return self.hidden(z)
 
-    def activation_derivative(self, z: Tensor) -> Tensor:
-        """The hidden layers' activation derivative, to full precision."""
-        return self.hidden.derivative(z)
-
     # -- loss --------------------------------------------------------------------------------
 
     def column_losses(self, a_L: Tensor, y: Tensor) -> Tensor:

@@ -105,22 +105,23 @@ def batch_sizes(*, min_batch: int = 1, max_batch: int = 4) -> SearchStrategy[int
 
 
 def available_devices() -> tuple[str, ...]:
-    """Every device torch can use here, cpu first: ``cpu``, ``cuda:0``, ``cuda:1``, ..., ``mps``.
+    """The devices a check covers by default, cpu first: ``cpu``, then ``cuda`` where torch sees a GPU.
 
-    ``torch.cuda.device_count()`` asks the driver without creating a CUDA context.
+    The one definition, for ``gradcheck.check``, the CLI, the plugin and :func:`devices`. One GPU
+    stands for all (the kernels are the same), so a many-GPU machine does not multiply the run;
+    MPS is left out because it has no float64, the dtype every check starts from. Name others
+    explicitly (``devices=``, ``--device cuda:1``). ``torch.cuda.device_count()`` asks the
+    driver without creating a CUDA context.
     """
     import torch
 
-    found = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if torch.backends.mps.is_available():
-        found.append("mps")
-    return tuple(found)
+    return ("cpu", "cuda") if torch.cuda.device_count() > 0 else ("cpu",)
 
 
 def devices(*, names: Sequence[str] | None = None) -> SearchStrategy[str]:
     """A device name, shrinking to ``cpu``.
 
-    ``names=None`` means every device available here (:func:`available_devices`), looked up when
+    ``names=None`` means the default devices here (:func:`available_devices`), looked up when
     the first value is drawn, so building or importing the strategy never initialises CUDA.
     Explicit ``names`` are taken as given, in order (the first is where failures shrink to).
     """

@@ -125,22 +125,18 @@ def test_adapter_fields_can_be_set_on_the_command_line(capsys):
 def test_settings_round_trip_through_their_command_line_options():
     import shlex
 
-    from gradcheck.cli import build_parser
-    from gradcheck.config import resolve_settings
+    from gradcheck.cli import build_parser, command_line_source
+    from gradcheck.config import resolve, table_source
 
-    settings = resolve_settings(
-        spec={"preset": "cs231n-two-layer", "l2": 0.0, "hidden": "tanh"},
-        adapter={"name": "numpy", "layout": "row"},
-        mode="both",
-        pyproject={},
+    settings = resolve(
+        table_source(
+            {"spec": {"preset": "cs231n-two-layer", "l2": 0.0, "hidden": "tanh"}, "mode": "both"},
+            label="(test)",
+        ),
+        table_source({"adapter": {"name": "numpy", "layout": "row"}}, label="(test)"),
     )
     args = build_parser().parse_args(["check", "x.py", *shlex.split(settings.cli_args())])
-    again = resolve_settings(
-        spec={"preset": args.spec, **dict(args.spec_options)},
-        adapter={"name": args.adapter, **dict(args.adapter_options)},
-        mode=args.mode,
-        pyproject={},
-    )
+    again = resolve(command_line_source(args))
     assert again == settings
 
 
@@ -167,4 +163,15 @@ def test_reproduction_lines_carry_the_spec_and_adapter(capsys):
             ]
         )
         == 0
+    )
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0"])
+def test_the_graders_timeout_refuses_non_finite_numbers(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--timeout", value])
+    assert exit_.value.code == 2
+    assert (
+        capsys.readouterr().err
+        == f"gradcheck: error: argument --timeout: {value!r} is not a positive number (finite, above 0)\n"
     )

@@ -10,9 +10,10 @@ import torch
 
 from gradcheck.checker import CHECKS
 from gradcheck.cli import main as gradcheck_main
+from gradcheck.config import Settings
 from gradcheck.conformance import PROPERTIES
 from gradcheck.explore import DEFAULT_MAX_EXAMPLES
-from gradcheck.plugin import Settings
+from gradcheck.plugin import OPTIONS
 
 pytest_plugins = ["pytester"]
 
@@ -101,9 +102,18 @@ def test_function_and_module_targets(pytester):
     [
         (
             ["--gradcheck-max-examples", "-3"],
-            "gradcheck: --gradcheck-max-examples '-3' is not a whole number of at least 0",
+            "gradcheck: --gradcheck-max-examples (command line): '-3' is not a whole number of at least 0",
         ),
-        (["--gradcheck-seed", "abc"], "gradcheck: --gradcheck-seed 'abc' is not a whole number"),
+        (["--gradcheck-seed", "abc"], "gradcheck: --gradcheck-seed (command line): 'abc' is not a whole number"),
+        (
+            ["--gradcheck-timeout", "inf"],
+            "gradcheck: --gradcheck-timeout (command line): 'inf' is not a finite number of seconds above 0",
+        ),
+        (
+            ["--gradcheck-adapter-option", "method=3"],
+            "gradcheck: --gradcheck-adapter-option method=3 (command line): 3 is not a string",
+        ),
+        (["--gradcheck-mode", "strict"], "gradcheck: --gradcheck-mode (command line): mode 'strict' is not one of"),
     ],
 )
 def test_bad_settings_are_usage_errors_that_name_their_source(pytester, args, message):
@@ -117,22 +127,25 @@ def test_ini_settings_mirror_the_options_and_the_command_line_wins(pytester):
     from_ini = run(pytester)
     assert from_ini.ret == pytest.ExitCode.OK
     from_ini.stdout.fnmatch_lines(
-        [f"gradcheck: impl={CORRECT} function=forward_backward batch=False max_examples=5 seed=3"]
+        [
+            f"gradcheck: impl={CORRECT} function=forward_backward batch=False max_examples=5 seed=3 timeout=10 "
+            "(spec seed, mode spec)"
+        ]
     )
     overridden = run(pytester, "--gradcheck-max-examples", "7")
     assert overridden.ret == pytest.ExitCode.OK
-    overridden.stdout.fnmatch_lines(["gradcheck: impl=* max_examples=7 seed=3"])
-    pytester.makeini("[pytest]\ngradcheck_max_examples = lots\n")
-    bad = run(pytester)
+    overridden.stdout.fnmatch_lines(["gradcheck: impl=* max_examples=7 seed=3 *"])
+    ini = pytester.makeini("[pytest]\ngradcheck_max_examples = lots\n")
+    bad = run(pytester, f"--gradcheck-impl={CORRECT}")  # "=": pytest takes a separate value for a rootdir path
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
-    assert "gradcheck: ini setting gradcheck_max_examples 'lots' is not a whole number" in bad.stderr.str()
+    assert f"gradcheck: ini setting gradcheck_max_examples in {ini}: 'lots' is not a whole number" in bad.stderr.str()
 
 
 def test_without_a_target_only_the_project_tests_run(pytester):
     pytester.makepyfile(test_mine="def test_one():\n    pass\n")
     result = run(pytester)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([f"gradcheck: no --gradcheck-impl (max_examples={DEFAULT_MAX_EXAMPLES}, seed=0)"])
+    result.stdout.fnmatch_lines(["gradcheck: no --gradcheck-impl"])
 
 
 def test_named_paths_run_alongside_the_suite(pytester):
@@ -171,16 +184,18 @@ def test_fixtures_markers_and_options_are_documented(pytester):
     assert "@pytest.mark.cuda: needs a CUDA GPU" in markers and "@pytest.mark.gradcheck:" in markers
     help_text = run(pytester, "--help").stdout.str()
     assert "gradient checking of hand-written backprop (gradcheck):" in help_text
-    for option in (
-        "--gradcheck-impl",
-        "--gradcheck-function",
-        "--gradcheck-batch",
-        "--gradcheck-max-examples",
-        "--gradcheck-seed",
-    ):
-        assert option in help_text
-    for ini in ("gradcheck_impl", "gradcheck_function", "gradcheck_batch", "gradcheck_max_examples", "gradcheck_seed"):
+    flags = ["--gradcheck-impl"] + [f"--gradcheck-{o.flag}" for o in OPTIONS]
+    inis = ["gradcheck_impl"] + [o.ini for o in OPTIONS]
+    for option in flags:
+        assert option in help_text, option
+    for ini in inis:
         assert re.search(rf"^\s+{ini} ", help_text, re.M), ini
+    # every setting of `gradcheck check` that makes sense in pytest (not --json, --widths, ...)
+    for setting in ("spec", "spec-option", "adapter", "adapter-option", "mode", "timeout", "function", "batch"):
+        assert f"--gradcheck-{setting}" in flags
+    for setting in ("seed", "max-examples", "device"):
+        assert f"--gradcheck-{setting}" in flags
+    assert {"gradcheck_spec_options", "gradcheck_adapter_options", "gradcheck_devices"} <= set(inis)
 
 
 def test_cuda_tests_are_skipped_with_a_reason_never_passed_silently(pytester):
@@ -228,3 +243,60 @@ def test_the_cli_and_the_plugin_agree(pytester, capsys, path):
         (check, int(layer) if layer else None, param or None) for check, layer, param in FAILURE_LINE.findall(details)
     ]
     assert cli_failures == sorted(plugin_failures, key=lambda f: CHECKS.index(f[0]))  # same first failure, same order
+
+
+CS231N = HERE / "corpus" / "shapes" / "cs231n_two_layer.py"
+
+
+@pytest.mark.parametrize("function, passes", [("TwoLayerNet", True), ("Db2TimesN", False)])
+def test_pyproject_makes_the_cli_and_the_plugin_judge_the_same_contract(pytester, capsys, function, passes):
+    """[tool.gradcheck] names a CS231n spec, adapter and class: without the plugin reading it, the
+    class would not even load (it defines no forward_backward)."""
+    pytester.makepyprojecttoml(
+        f'[tool.gradcheck]\nspec = "cs231n-two-layer"\nadapter = "cs231n"\nfunction = "{function}"\nmax_examples = 5\n'
+    )
+    (pytester.path / "neural_net.py").write_text(CS231N.read_text())  # a relative target keeps the rootdir here
+    code = gradcheck_main(["check", "neural_net.py", "--json", "--device", "cpu"])
+    cli = json.loads(capsys.readouterr().out)
+    result = run(pytester, "--gradcheck-impl", "neural_net.py", "--gradcheck-device", "cpu")
+    result.stdout.fnmatch_lines(
+        [f"gradcheck: impl=neural_net.py function={function} *(spec cs231n-two-layer, adapter cs231n, mode spec)"]
+    )
+    assert (code == 0) == (result.ret == pytest.ExitCode.OK) == cli["passed"] == passes
+    cli_failures = [(f["check"], f["layer"], f["param"]) for f in cli["failures"]]
+    details = result.stdout.str().split("short test summary info")[0]
+    plugin_failures = [
+        (check, int(layer) if layer else None, param or None) for check, layer, param in FAILURE_LINE.findall(details)
+    ]
+    assert cli_failures == sorted(plugin_failures, key=lambda f: CHECKS.index(f[0]))
+    assert passes or ("gradient-values", 1, "b") in cli_failures
+
+
+def test_options_override_the_ini_file_which_overrides_pyproject_field_by_field(pytester):
+    pytester.makepyprojecttoml('[tool.gradcheck]\nspec = "cs231n-two-layer"\nmode = "both"\ntimeout = 3\n')
+    pytester.makeini(
+        f'[pytest]\ngradcheck_impl = {CORRECT}\ngradcheck_spec_options =\n    l2=0.1\n    hidden="tanh"\n'
+        "gradcheck_timeout = 4\n"
+    )
+    result = run(pytester, "--co", "--gradcheck-spec-option", "l2=0.0", "--gradcheck-device", "cpu")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ['gradcheck: impl=* batch=True * timeout=4 (spec cs231n-two-layer {hidden = "tanh", l2 = 0.0}, mode both)']
+    )
+
+
+def test_ini_devices_are_split_like_a_shell_and_an_unusable_one_is_named(pytester):
+    ini = pytester.makeini(f"[pytest]\ngradcheck_impl = {CORRECT}\ngradcheck_devices = cpu nosuchdevice\n")
+    result = run(pytester, "--co")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"gradcheck: ini setting gradcheck_devices in {ini}: nosuchdevice is not usable here" in result.stderr.str()
+
+
+def test_the_plugin_and_its_settings_module_stay_light_until_used():
+    """Every pytest run loads the plugin: importing it (and the settings resolver) imports no torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, gradcheck.plugin, gradcheck.config; print(sorted({'torch', 'hypothesis'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"

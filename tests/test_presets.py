@@ -9,7 +9,7 @@ import gradcheck
 from gradcheck import cli
 from gradcheck.adapters import ADAPTERS
 from gradcheck.config import Settings, resolve_settings
-from gradcheck.presets import ADAPTERS as PRESET_ADAPTERS
+from gradcheck.presets import USUAL_ADAPTERS
 from gradcheck.presets import PRESETS, get_preset
 from gradcheck.spec import SEED
 
@@ -24,7 +24,7 @@ def test_every_preset_is_documented_and_valid():
     for name, spec in PRESETS.items():
         assert spec.name == name
         assert f"``{name}``" in presets.__doc__, name
-    assert set(PRESET_ADAPTERS.values()) <= set(ADAPTERS)
+    assert set(USUAL_ADAPTERS.values()) <= set(ADAPTERS)
     assert get_preset("cs231n-two-layer", l2=0.1).l2 == 0.1
     with pytest.raises(ValueError, match="not one of"):
         get_preset("keras")

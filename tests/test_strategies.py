@@ -90,8 +90,7 @@ def test_building_strategies_does_not_look_for_gpus(monkeypatch):
 
 def test_available_devices_start_with_the_cpu():
     found = gs.available_devices()
-    assert found[0] == "cpu"
-    assert len(found) - 1 >= torch.cuda.device_count()
+    assert found == (("cpu", "cuda") if torch.cuda.device_count() else ("cpu",))  # one GPU stands for all
 
 
 @pytest.mark.parametrize(

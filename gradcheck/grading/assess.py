@@ -18,7 +18,6 @@ from ..adapters import wrap
 from ..api import adapter_search_space
 from ..cases import builtin_cases
 from ..checker import Run, check_cases
-from ..config import Settings
 from ..diagnosis import diagnose
 from ..explore import explore
 from ..loading import LoadError, notebook_cells
@@ -116,7 +115,7 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
         )
         run = Run(run.results + found.results, run.skipped, run.elapsed_s + found.elapsed_s)
     warnings = list(fn.load_outcome.warnings if fn.load_outcome else [])
-    if settings != Settings():
+    if not settings.judged_as_seed:
         warnings.append(f"judged with {replace(settings, spec=spec).describe()}")
     report = build_report(label, run, seed=rubric.seed, function=rubric.function, output=fn.output, warnings=warnings)
     diagnose(report, spec)

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..defaults import DEFAULT_FUNCTION
+
 __all__ = ["RESERVED", "Source", "discover", "find_entry", "fingerprint"]
 
 SUFFIXES = (".py", ".ipynb")
@@ -44,7 +46,7 @@ def _defines(path: Path, function: str) -> bool:
     return re.search(rf"def\s+{re.escape(function)}\s*\(", text) is not None
 
 
-def find_entry(folder: Path, function: str = "forward_backward") -> tuple[Path | None, str]:
+def find_entry(folder: Path, function: str = DEFAULT_FUNCTION) -> tuple[Path | None, str]:
     """The file in ``folder`` that holds the submission, and a note if the choice was a guess."""
     candidates = []
     for root, dirs, files in os.walk(folder):
@@ -65,7 +67,7 @@ def find_entry(folder: Path, function: str = "forward_backward") -> tuple[Path |
     return defining[0], note
 
 
-def discover(root: str | os.PathLike, function: str = "forward_backward") -> tuple[list[Source], list[str]]:
+def discover(root: str | os.PathLike, function: str = DEFAULT_FUNCTION) -> tuple[list[Source], list[str]]:
     """The submissions in ``root`` (sorted by name), and what was ignored, one line each."""
     folder = Path(root)
     sources, ignored = [], []

@@ -8,7 +8,9 @@ tests; they cost points only if the rubric says so. :data:`DEFAULT_RUBRIC` is th
 assignment's. A malformed rubric raises :class:`RubricError` with one line saying what and where.
 
 The top-level ``spec``, ``adapter`` and ``mode`` say what the submission computes, how it is
-called and who judges its values, exactly as in ``[tool.gradcheck]`` (:mod:`gradcheck.config`)::
+called and who judges its values, exactly as in ``[tool.gradcheck]``; they, ``function``,
+``batch``, ``seed``, ``max_examples`` and ``[sandbox] timeout`` go through the one settings
+resolver (:func:`gradcheck.config.resolve`), so their errors read as the CLI's::
 
     spec = "cs231n-two-layer"       # a preset, or a table: [spec] preset = "..." l2 = 0.1
     adapter = "cs231n"              # a named adapter, or a table: [adapter] name = "..." ...
@@ -22,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,8 @@ else:  # pragma: no cover - 3.10
 
 from ..cases import CaseSpec, builtin_cases
 from ..checker import CHECKS
-from ..config import Settings, resolve_settings
+from ..config import DEFAULTS, Settings, SettingsError, Source, resolve, table_source
+from ..defaults import DEFAULT_FUNCTION, DEFAULT_TIMEOUT
 
 __all__ = [
     "DEFAULT_RUBRIC",
@@ -51,6 +54,8 @@ __all__ = [
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 RULES = ("forbid-autograd", "forbid-imports")
 PARAMS = ("W", "b", "loss")
+RUBRIC_MAX_EXAMPLES = 50  # a rubric's default search: enough for a class, quick per submission
+RUBRIC_SETTINGS = ("spec", "adapter", "mode", "function", "batch", "seed", "max_examples")  # + [sandbox] timeout
 
 
 class RubricError(ValueError):
@@ -107,16 +112,18 @@ class Rubric:
     name: str
     tests: tuple[RubricTest, ...]
     policies: tuple[Policy, ...] = ()
-    function: str = "forward_backward"
+    function: str = DEFAULT_FUNCTION
     batch: bool = False
     seed: int = 0
-    max_examples: int = 50  # hypothesis search after the built-in cases; its minimal failure counts too
+    max_examples: int = (
+        RUBRIC_MAX_EXAMPLES  # hypothesis search after the built-in cases; its minimal failure counts too
+    )
     visibility: str = "visible"
     stdout_visibility: str = "hidden"
-    timeout: float = 10.0  # seconds per call
+    timeout: float = DEFAULT_TIMEOUT  # seconds per call
     memory_mb: int = 1024
     hide: tuple[str, ...] = ()  # more paths the sandbox hides (solutions, course folders)
-    settings: Settings = Settings()  # spec, adapter and mode: the seed's spec, no adapter, "spec"
+    settings: Settings = field(default_factory=lambda: Settings(max_examples=RUBRIC_MAX_EXAMPLES))  # all, resolved
 
     @property
     def max_score(self) -> float:
@@ -130,8 +137,11 @@ class Rubric:
     def digest(self) -> str:
         """A hash of everything that changes grades (not of the file's formatting)."""
         fields = asdict(self)
-        if self.settings == Settings():  # rubrics that predate settings keep their digest
-            del fields["settings"]
+        del fields["settings"]  # its scalar settings are the fields above; its contract:
+        if not self.settings.judged_as_seed:  # rubrics that predate settings keep their digest
+            contract = self.settings
+            adapter = asdict(contract.adapter) if contract.adapter is not None else None
+            fields["settings"] = {"spec": asdict(contract.spec), "adapter": adapter, "mode": contract.mode}
         return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -236,7 +246,8 @@ number = "4"
 name = "Robustness across architectures"
 description = "depths 1 to 5, width-1 layers, square layers, saturated sigmoids, float32 and float64"
 points = 2
-checks = ["loss-value", "gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite", "gradient-values"]
+checks = ["loss-value", "gradient-count", "gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices",
+          "finite", "gradient-values"]
 exclude_widths = [[7, 5, 3, 1]]
 tags = ["architectures"]
 
@@ -431,9 +442,9 @@ def parse_rubric(text: str, source: str = "rubric") -> Rubric:
         },
         source,
     )
-    settings = _settings(data, source)
     sandbox = _get(data, "sandbox", dict, source, {})
     _known(sandbox, {"timeout", "memory_mb", "hide"}, f"{source} [sandbox]")
+    settings = _settings(data, sandbox, source)
     tests = _get(data, "tests", list, source, [])
     if not tests:
         raise RubricError(f"{source} has no [[tests]]")
@@ -445,11 +456,9 @@ def parse_rubric(text: str, source: str = "rubric") -> Rubric:
         raise RubricError(
             f"{source}: two tests are named {duplicate!r}; names must be unique (they are the CSV's columns)"
         )
-    timeout = _get(sandbox, "timeout", float, f"{source} [sandbox]", 10.0)
     memory = _get(sandbox, "memory_mb", int, f"{source} [sandbox]", 1024)
-    max_examples = _get(data, "max_examples", int, source, 50)
-    if timeout <= 0 or memory < 256 or max_examples < 0:
-        raise RubricError(f"{source}: timeout must be positive, memory_mb at least 256 and max_examples at least 0")
+    if memory < 256:
+        raise RubricError(f"{source} [sandbox]: memory_mb must be at least 256")
     numbered_tests = tuple(t if t.number else _renumber(t, i) for i, t in enumerate(parsed_tests, start=1))
     numbered_policies = tuple(
         p if p.number else _renumber(p, len(parsed_tests) + i) for i, p in enumerate(policies, start=1)
@@ -458,14 +467,14 @@ def parse_rubric(text: str, source: str = "rubric") -> Rubric:
         name=_get(data, "name", str, source, "gradcheck rubric"),
         tests=numbered_tests,
         policies=numbered_policies,
-        function=_get(data, "function", str, source, "forward_backward"),
-        batch=_get(data, "batch", bool, source, settings.spec.batch),
+        function=settings.function,
+        batch=settings.spec.batch,
         settings=settings,
-        seed=_get(data, "seed", int, source, 0),
-        max_examples=max_examples,
+        seed=settings.seed,
+        max_examples=settings.max_examples,
         visibility=_visibility(data, source),
         stdout_visibility=_visibility(data, source, "hidden", "stdout_visibility"),
-        timeout=timeout,
+        timeout=settings.timeout,
         memory_mb=memory,
         hide=tuple(str(p) for p in _get(sandbox, "hide", list, f"{source} [sandbox]", [])),
     )
@@ -473,27 +482,35 @@ def parse_rubric(text: str, source: str = "rubric") -> Rubric:
     judges_loss = next((t.name for t in rubric.tests if "loss-value" in t.checks), None)
     if settings.mode == "self" and judges_loss:
         raise RubricError(
-            f'{source}: test {judges_loss!r} checks loss-value, which mode "self" does not judge (use mode "both", or drop the check)'
+            f'{source}: test {judges_loss!r} checks loss-value, which mode "self" does not judge '
+            '(use mode "both", or drop the check)'
         )
     return rubric
 
 
-def _settings(data: dict, source: str) -> Settings:
-    """``spec``, ``adapter`` and ``mode``, as in ``[tool.gradcheck]`` (a name or a table each),
-    through the one :func:`~gradcheck.config.resolve_settings`; a rubric ignores pyproject.toml."""
+def _settings(data: dict, sandbox: dict, source: str) -> Settings:
+    """The rubric's settings through the one :func:`~gradcheck.config.resolve`, over the rubric
+    defaults (a rubric ignores pyproject.toml); keys as in ``[tool.gradcheck]``."""
+    table = {key: data[key] for key in RUBRIC_SETTINGS if key in data}
     try:
-        settings = resolve_settings(
-            spec=data.get("spec"), adapter=data.get("adapter"), mode=data.get("mode"), pyproject={}
-        )
-    except (ValueError, TypeError) as exc:
-        raise RubricError(f"{source}: {exc}") from None
+        own = table_source(table, label=f"in {source}")
+        if "timeout" in sandbox:
+            own = Source(
+                own.label,
+                {**own.values, "timeout": sandbox["timeout"]},
+                {**own.spelled, "timeout": "[sandbox] timeout"},
+            )
+        settings = resolve(own, Source(DEFAULTS.label, {"max_examples": RUBRIC_MAX_EXAMPLES}))
+    except SettingsError as exc:
+        raise RubricError(str(exc)) from None
     if settings.adapter is not None and settings.adapter.compose:
         raise RubricError(
             f"{source}: a compose adapter chains layer objects in one process; the sandboxed grader cannot use it"
         )
     if settings.adapter is not None and settings.adapter.uses_globals:
         raise RubricError(
-            f'{source}: a notebook-globals adapter (params_from/grads_from "globals") binds the function\'s namespace in one process; the sandboxed grader cannot use it'
+            f'{source}: a notebook-globals adapter (params_from/grads_from "globals") binds the function\'s '
+            "namespace in one process; the sandboxed grader cannot use it"
         )
     return settings
 

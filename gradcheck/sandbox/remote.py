@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 
 from ..adapters import perform as perform_module
+from ..defaults import DEFAULT_FUNCTION, DEFAULT_TIMEOUT
 from ..invoke import CallTimeout, register_source
 from ..loading import IPYTHON_STAND_IN, LoadError, notebook_cells
 from . import wire
@@ -47,7 +48,7 @@ MAX_SUBMISSION_FILES = 2_000
 class Limits:
     """Resource limits of one submission's sandbox."""
 
-    call_timeout: float = 10.0  # wall-clock seconds per call
+    call_timeout: float = DEFAULT_TIMEOUT  # wall-clock seconds per call
     load_timeout: float = 60.0  # wall-clock seconds for the submission's top-level code
     startup_timeout: float = 120.0  # interpreter and torch import, before any submission code
     memory_mb: int = 1024  # RLIMIT_DATA (heap); address space gets this + 2 GiB for libraries
@@ -198,7 +199,7 @@ class SandboxedFunction:
         entry: str | os.PathLike,
         *,
         folder: str | os.PathLike | None = None,
-        function: str = "forward_backward",
+        function: str = DEFAULT_FUNCTION,
         limits: Limits = Limits(),
         isolation: Isolation | None = None,
         hide: Sequence[str | os.PathLike] = (),
