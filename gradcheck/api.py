@@ -11,7 +11,7 @@ import torch
 from .cases import CaseSpec, builtin_cases
 from .checker import DEFAULT_TIMEOUT, Run, check_cases
 from .defaults import DEFAULT_MAX_EXAMPLES
-from .diagnosis import diagnose
+from .diagnosis import diagnosed
 from .explore import explore
 from .loading import Target, load_target
 from .report import Report, build_report
@@ -99,8 +99,7 @@ def check(
     report = build_report(
         target.label, run, seed=seed, function=target.function_name, output=output, warnings=warnings, options=options
     )
-    diagnose(report, spec)
-    return report
+    return diagnosed(report, spec)
 
 
 REGULARISATION_OFF = 4  # built-in cases also checked at λ = 0 when the implementation takes λ as an argument
@@ -114,8 +113,7 @@ def _without_regularisation(function, adapter, spec: Spec, cases, timeout, mode:
         _adapted(function, None, adapter, off)[0], cases[:REGULARISATION_OFF], spec=off, timeout=timeout, mode=mode
     )
     for result in run.results:
-        for failure in result.failures:
-            failure.evidence["reproduce_options"] = "--spec-option l2=0.0"
+        result.failures = [dataclasses.replace(f, reproduce_options="--spec-option l2=0.0") for f in result.failures]
     return run
 
 

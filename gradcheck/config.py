@@ -34,8 +34,8 @@ else:  # pragma: no cover
 
 from .adapters import Adapter, get_adapter
 from .presets import get_preset
-from .selfconsistency import MODES
 from .spec import SEED, Spec
+from .vocabulary import parse_mode
 
 __all__ = ["Settings", "read_pyproject", "resolve_settings"]
 
@@ -159,9 +159,7 @@ def resolve_settings(
     unknown = sorted(set(section) - {"spec", "adapter", "mode"})
     if unknown:
         raise ValueError(f"[tool.gradcheck]: unknown setting {unknown[0]!r} (known: spec, adapter, mode)")
-    mode = mode if mode is not None else section.get("mode", "spec")
-    if mode not in MODES:
-        raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    mode = parse_mode(mode if mode is not None else section.get("mode", "spec"))
     return Settings(
         spec=_spec(spec if spec is not None else section.get("spec", SEED)),
         adapter=_adapter(adapter if adapter is not None else section.get("adapter")),

@@ -24,21 +24,18 @@ from torch import Tensor
 
 from .cases import Case
 from .invoke import call_contained
+from .lossvalue import loss_value
+from .truth import NOISE_MARGIN
+from .vocabulary import Kind
 
-__all__ = ["COORDINATES", "DIRECTIONS", "KIND", "MODES", "RTOL", "STEP", "check_self_consistency"]
+__all__ = ["COORDINATES", "DIRECTIONS", "KIND", "RTOL", "STEP", "check_self_consistency"]
 
-MODES = (
-    "spec",
-    "self",
-    "both",
-)  # who judges gradient values: the specification, the implementation's own loss, or both
-KIND = "self-consistency"  # the ``kind`` of a failure judged in self-consistency mode
+KIND: Kind = "self-consistency"  # the ``kind`` of a failure judged in self-consistency mode
 
 DIRECTIONS = 2  # random unit directions per parameter tensor
 COORDINATES = 2  # random single entries per parameter tensor
 STEP = 1e-5  # as the finite-difference oracle's: truncation and round-off both ~1e-11
 RTOL = 1e-6  # relative to ‖g‖: the pass mark of the survey (relerr below 1e-6)
-NOISE_MARGIN = 10.0
 
 
 def _probes(
@@ -64,8 +61,6 @@ def _own_loss(
     fn: Callable[..., Any], case: Case, layer: int, param: str, shift: Tensor, timeout: float | None
 ) -> float | str:
     """The implementation's loss with one parameter tensor moved by ``shift``; a message if none."""
-    from .checker import _loss_value
-
     moved = case.fresh_copy()
     target = (moved.W if param == "W" else moved.b)[layer]
     target += shift.to(device=target.device, dtype=target.dtype)
@@ -73,7 +68,7 @@ def _own_loss(
     if not outcome.ok:
         return f"calling it with {param}[{layer}] moved failed: {outcome.describe_error()}"
     value = outcome.value
-    loss = _loss_value(value[0]) if isinstance(value, (tuple, list)) and value else None
+    loss = loss_value(value[0]) if isinstance(value, (tuple, list)) and value else None
     return "it returns no numeric loss to differentiate" if loss is None else loss
 
 
@@ -95,20 +90,17 @@ def check_self_consistency(
     implementation ignores it, so its own loss can't move with it.
 
     Failures are ``gradient-values`` failures of kind ``"self-consistency"`` (the specification's
-    are of kind ``"value"``), with ``evidence["mode"] == "self"``: same check, another judge.
+    are of kind ``"value"``): same check, another judge.
     """
-    from .checker import _loss_value
-
     if case.spec.dtype != "float64":
         return
-    base = _loss_value(loss)
+    base = loss_value(loss)
     if base is None:
         result.fail(
             "loss-value",
             KIND,
-            f"the loss is a {type(loss).__name__}: it returns no numeric loss to differentiate",
             param="loss",
-            evidence={"mode": "self"},
+            error=f"the loss is a {type(loss).__name__}: it returns no numeric loss to differentiate",
         )
         return
     result.evaluated.add("gradient-values")
@@ -121,13 +113,7 @@ def check_self_consistency(
             losses = [_own_loss(fn, case, layer, param, s * step * d, timeout) for s in (2, 1, -1, -2)]
             problem = next((x for x in losses if isinstance(x, str)), None)
             if problem:
-                result.fail(
-                    "loss-value",
-                    KIND,
-                    f"cannot differentiate the implementation's own loss: {problem}",
-                    param="loss",
-                    evidence={"mode": "self"},
-                )
+                result.fail("loss-value", KIND, param="loss", error=problem)
                 return
             verdict = _judge(losses, base, float((g * d).sum()), scale, step)
             if verdict == "kink":
@@ -137,18 +123,18 @@ def check_self_consistency(
                 result.fail(
                     "gradient-values",
                     KIND,
-                    f"{param}_grads[{layer}] is not the derivative of the implementation's own loss: along {what} the loss changes "
-                    f"at {at_h:.6g} per unit step, the returned gradient predicts {predicted:.6g} (error {abs(at_h - predicted):.3g}, up to {allowed:.3g} allowed)",
                     layer=layer,
                     param=param,
                     expected=at_h,
                     got=predicted,
-                    evidence={"mode": "self", "probe": what, "ratio": predicted / at_h if at_h else None},
+                    allowed=allowed,
+                    probe=what,
                 )
                 break
         if kinked and result.truth is not None:
             result.truth.disagreements[(layer, param, "self-kink")] = (
-                f"{kinked} self-consistency probe(s) of {param}[{layer}] not judged: the implementation's own loss has a kink within the step"
+                f"{kinked} self-consistency probe(s) of {param}[{layer}] not judged: "
+                "the implementation's own loss has a kink within the step"
             )
 
 

@@ -19,7 +19,7 @@ from ..api import adapter_search_space
 from ..cases import builtin_cases
 from ..checker import Run, check_cases
 from ..config import Settings
-from ..diagnosis import diagnose
+from ..diagnosis import diagnosed
 from ..explore import explore
 from ..loading import LoadError, notebook_cells
 from ..report import Report, build_report
@@ -119,8 +119,7 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
     if settings != Settings():
         warnings.append(f"judged with {replace(settings, spec=spec).describe()}")
     report = build_report(label, run, seed=rubric.seed, function=rubric.function, output=fn.output, warnings=warnings)
-    diagnose(report, spec)
-    return report
+    return diagnosed(report, spec)
 
 
 def assess(
