@@ -20,8 +20,6 @@ import gradcheck
 import reference_impl
 from gradcheck.cases import CaseSpec, make_case
 from gradcheck.checker import CaseResult, check_case
-from gradcheck.records import Failure
-from gradcheck.truth import compute_truth
 from gradcheck.diagnosis import DIAGNOSIS_IDS, FIXES
 from gradcheck.diagnosis.explanations import (
     bias_candidates,
@@ -36,7 +34,9 @@ from gradcheck.diagnosis.facts import CaseFacts
 from gradcheck.diagnosis.patterns import fresh_flags, partition
 from gradcheck.diagnosis.shapes import explain_shape
 from gradcheck.diagnosis.walk import analyse_case, describe_difference
+from gradcheck.records import Failure
 from gradcheck.report import render_text, to_json
+from gradcheck.truth import compute_truth
 
 CORPUS = pathlib.Path(__file__).parent / "corpus"
 BUGGY = sorted((CORPUS / "buggy").glob("*.py"))
