@@ -77,7 +77,7 @@ def _check_loss(result: CaseResult, loss: Any, truth: Truth, dtype: torch.dtype)
 def _gradient_lists(result: CaseResult, returned: Sequence[Any], depth: int) -> dict[str, Sequence[Any]]:
     """The W and b gradient lists that have the right length; failures for the others."""
     result.evaluated.add("gradient-count")
-    usable = {}
+    usable: dict[str, Sequence[Any]] = {}
     for param, grads in zip(PARAMS, returned[1:]):
         if not isinstance(grads, (list, tuple)):
             result.fail("gradient-count", "type", param=param, expected=depth, got=type(grads).__name__)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .cases import CaseSpec
 from .compare import Mismatch, describe_mismatch
@@ -49,8 +50,8 @@ class Failure:
     kind: Kind
     layer: int | None = None
     param: str | None = None
-    expected: object = None  # the true value, shape, dtype, device or count
-    got: object = None  # what came back (for a wrong type, the type's name)
+    expected: Any = None  # the true value, shape, dtype, device or count (a float, list or str)
+    got: Any = None  # what came back, in the same form (for a wrong type, the type's name)
     allowed: float | None = None  # the error a correct implementation may show (loss, probes)
     mismatch: Mismatch | None = None  # a wrong tensor, entry by entry
     fd_max_abs_error: float | None = None  # the same tensor against finite differences
@@ -116,7 +117,7 @@ def _loss_value(f: Failure) -> str:
         return f"the loss is a {f.got}; expected a number or a float tensor"
     if f.kind == "self-consistency":
         return f"cannot differentiate the implementation's own loss: {f.error}"
-    got, expected = float(f.got), float(f.expected)  # type: ignore[arg-type]
+    got, expected = float(f.got), float(f.expected)
     return (
         f"loss is {got:.6g}, expected {expected:.6g} (error {abs(got - expected):.3g}, up to {f.allowed:.3g} allowed)"
     )
@@ -136,7 +137,7 @@ def _gradient_types(f: Failure) -> str:
 
 def _gradient_values(f: Failure) -> str:
     if f.kind == "self-consistency":
-        at_h, predicted = float(f.expected), float(f.got)  # type: ignore[arg-type]
+        at_h, predicted = float(f.expected), float(f.got)
         return (
             f"{gradient_name(f)} is not the derivative of the implementation's own loss: along {f.probe} the loss "
             f"changes at {at_h:.6g} per unit step, the returned gradient predicts {predicted:.6g} "

@@ -66,7 +66,9 @@ def fd_allowance(ad: Gradients, fd: Gradients, layer: int, param: str) -> Tensor
     """How far apart autograd and finite differences may be on one tensor, per entry."""
     truth = ad.param(layer, param)
     noise = fd.noise(layer, param)
-    return FD_MARGIN * (noise if noise is not None else 0.0) + FD_RELATIVE_FLOOR * float(truth.abs().max())
+    if noise is None:  # an oracle without an error estimate: the relative floor alone
+        noise = torch.zeros_like(truth)
+    return FD_MARGIN * noise + FD_RELATIVE_FLOOR * float(truth.abs().max())
 
 
 def fd_disagreements(ad: Gradients, fd: Gradients) -> dict[NoteKey, str]:
@@ -124,7 +126,7 @@ def round_off_slack(spec: Spec, case: Case, exact: Gradients, dtype: torch.dtype
     W = [w.detach().cpu().to(dtype).requires_grad_(True) for w in case.W]
     b = [v.detach().cpu().to(dtype).requires_grad_(True) for v in case.b]
     with torch.enable_grad():
-        loss = spec.loss(*low, W, b)
+        loss = spec.loss(low[0], low[1], W, b)
         grads = torch.autograd.grad(loss, [*W, *b])
     floor = 4 * torch.finfo(dtype).eps * (1.0 + abs(float(exact.loss)))
     slack: dict[SlackKey, float] = {

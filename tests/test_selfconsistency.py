@@ -76,5 +76,5 @@ def test_a_wrong_relu_mask_away_from_kinks_is_caught_in_self_mode():
 
 
 def test_unknown_mode_is_refused():
-    with pytest.raises(ValueError, match="mode='selfish'"):
+    with pytest.raises(ValueError, match="mode 'selfish' is not one of spec, self, both"):
         check_cases(lambda *a: None, TWO_LAYER[:1], spec=CS231N, mode="selfish")

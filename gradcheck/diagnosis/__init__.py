@@ -241,7 +241,8 @@ def _consolidate(
         None,
     )
     cases = len(distinct(ctx.results))
-    out, first_seen = [], {}
+    out: list[tuple[Failure, Explanation]] = []
+    first_seen: dict[str, str] = {}
     for f, e in found:
         if (
             value_root
@@ -317,7 +318,7 @@ def _json_safe(value: object) -> bool:
 
 
 def _diagnosis(e: Explanation, spec: Spec) -> Diagnosis:
-    evidence: dict[str, EvidenceValue] = {k: v for k, v in e.evidence.items() if _json_safe(v)}  # type: ignore[misc]
+    evidence: dict[str, EvidenceValue] = {k: v for k, v in e.evidence.items() if _json_safe(v)}
     return Diagnosis(
         id=e.id,
         confidence=round(max(0.0, min(1.0, e.confidence)), 2),

@@ -18,6 +18,7 @@ Two kinds of candidates:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -74,7 +75,7 @@ class Explanation:
     id: str
     detail: str
     confidence: float
-    evidence: dict[str, object]  # the numbers and patterns behind it, e.g. {"factor": 2.0}
+    evidence: dict[str, Any]  # the numbers and patterns behind it, e.g. {"factor": 2.0}
     delta: Tensor | None = None
     fix: str = ""  # what to change, when the id's general advice doesn't fit (see hints.FIXES)
     consequence_of: str | None = None  # the label of the root it only inherits from (W[2], loss, hidden-state)
