@@ -18,8 +18,8 @@ or from your own tests, by subclassing :class:`Conformance` and overriding the
 Every test reads the same report (:func:`gradcheck.check`: the built-in cases, then the
 hypothesis search that shrinks any failure), computed once per class by the ``gradcheck_report``
 fixture; ``gradcheck check`` builds that same report, so the two always agree. A failing test
-shows, for each problem, the smallest failing network, its seed, what went wrong, the likely bug
-and the one command line that reproduces it.
+shows each problem as the CLI does (:func:`gradcheck.records.failure_lines`): what went wrong,
+the likely bug, the smallest case, the search's seed and the one command line that reproduces it.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ The supported signature (column layout, like the seed)::
   ``db`` ``[n_out, 1]``, where L = Σ a ⊙ da, so the gradients are exactly what backprop
   passes on. ``numpy=True``: every argument is a float64 numpy array and arrays come back.
 
-Failures are :class:`~gradcheck.checker.Failure` objects, check ``"layer-gradient"``, ``param``
+Failures are :class:`~gradcheck.records.Failure` objects, check ``"layer-gradient"``, ``param``
 ``"W"``, ``"b"`` or ``"delta"``, ``case`` the :class:`~gradcheck.cases.CaseSpec` that rebuilds
 the layer's values (its ``seed`` also draws δ).
 """

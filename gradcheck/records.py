@@ -112,7 +112,7 @@ def _returned(f: Failure) -> str:
     return "None" if f.got == "NoneType" else f"a {f.got}"
 
 
-def _loss_value(f: Failure) -> str:
+def _loss_message(f: Failure) -> str:
     if f.kind == "type":
         return f"the loss is a {f.got}; expected a number or a float tensor"
     if f.kind == "self-consistency":
@@ -181,7 +181,7 @@ def _layer_gradient(f: Failure) -> str:
 _MESSAGES: dict[str, Callable[[Failure], str]] = {
     "call": _call_error,
     "returns": lambda f: f"returned {_returned(f)}; expected a 3-tuple (loss, W_grads, b_grads)",
-    "loss-value": _loss_value,
+    "loss-value": _loss_message,
     "gradient-count": _gradient_count,
     "gradient-types": _gradient_types,
     "gradient-shapes": lambda f: f"{gradient_name(f)} has shape {f.got}; {_tensor(f)} has shape {f.expected}",
