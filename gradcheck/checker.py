@@ -26,6 +26,7 @@ from .defaults import DEFAULT_TIMEOUT
 from .invoke import CallOutcome, call_contained
 from .lossvalue import loss_value
 from .records import Failure
+from .selfconsistency import check_self_consistency
 from .spec import SEED, Spec
 from .truth import Truth, compute_truth
 from .vocabulary import CHECKS, PARAMS, Check, Kind, Mode, parse_mode
@@ -183,8 +184,6 @@ def check_case(
             _check_tensor(result, case, truth, layer, param, grad, judge=mode != "self")
     _check_mutation(result, case, called_with)
     if mode != "spec":
-        from .selfconsistency import check_self_consistency
-
         check_self_consistency(fn, case, result, value[0], timeout=timeout, biases=truth.spec.biases)
     return result, outcome
 
