@@ -6,7 +6,7 @@ is wrong, by how much, and why::
 
     import gradcheck
     report = gradcheck.check("student.py")        # or a callable, or "pkg.module:attr"
-    report.passed, report.failures[0].layer, report.failures[0].diagnosis
+    report.passed, report.failures[0].layer, report.diagnosis_of(report.failures[0]).id
 """
 
 import importlib
@@ -18,8 +18,10 @@ _EXPORTS = {
     "available_devices": "api",
     "Report": "report",
     "to_json": "report",
-    "Failure": "checker",
-    "CHECKS": "checker",
+    "Failure": "records",
+    "Diagnosis": "records",
+    "describe_failure": "records",
+    "CHECKS": "vocabulary",
     "Case": "cases",
     "CaseSpec": "cases",
     "make_case": "cases",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .cases import CaseSpec, builtin_cases
 from .checker import Run, check_cases
 from .config import Settings, Source, resolve, settings_source
-from .diagnosis import diagnose
+from .diagnosis import diagnosed
 from .explore import explore
 from .loading import Target, load_target
 from .presets import USUAL_ADAPTERS
@@ -97,8 +97,7 @@ def check(
         warnings=warnings,
         options=settings.cli_args(),
     )
-    diagnose(report, settings.spec)
-    return report
+    return diagnosed(report, settings.spec)
 
 
 def _run_cases(
@@ -146,8 +145,7 @@ def _without_regularisation(function, adapter, spec: Spec, cases, timeout, mode:
         _adapted(function, None, adapter, off)[0], cases[:REGULARISATION_OFF], spec=off, timeout=timeout, mode=mode
     )
     for result in run.results:
-        for failure in result.failures:
-            failure.evidence["reproduce_options"] = "--spec-option l2=0.0"
+        result.failures = [dataclasses.replace(f, reproduce_options="--spec-option l2=0.0") for f in result.failures]
     return run
 
 

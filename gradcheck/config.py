@@ -54,6 +54,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .defaults import DEFAULT_FUNCTION, DEFAULT_MAX_EXAMPLES, DEFAULT_TIMEOUT
+from .vocabulary import parse_mode
 
 if TYPE_CHECKING:
     from .adapters import Adapter
@@ -438,11 +439,10 @@ def _conform_scalar(key: str, value: Any, source: Source) -> Any:
     """One top-level setting, checked (and read from text where the source is text)."""
     where = source.where(key)
     if key == "mode":
-        from .selfconsistency import MODES
-
-        if value not in MODES:
-            raise SettingsError(f"{where}: mode {value!r} is not one of {', '.join(MODES)}")
-        return value
+        try:
+            return parse_mode(value)
+        except ValueError as exc:
+            raise SettingsError(f"{where}: {exc}") from None
     if key == "function":
         if not isinstance(value, str) or not value.strip():
             raise SettingsError(f"{where}: {value!r} is not a function name")

@@ -18,8 +18,8 @@ or from your own tests, by subclassing :class:`Conformance` and overriding the
 Every test reads the same report (:func:`gradcheck.check`: the built-in cases, then the
 hypothesis search that shrinks any failure), computed once per class by the ``gradcheck_report``
 fixture; ``gradcheck check`` builds that same report, so the two always agree. A failing test
-shows, for each problem, the smallest failing network, its seed, what went wrong, the likely bug
-and the one command line that reproduces it.
+shows each problem as the CLI does (:func:`gradcheck.records.failure_lines`): what went wrong,
+the likely bug, the smallest case, the search's seed and the one command line that reproduces it.
 """
 
 from __future__ import annotations
@@ -29,13 +29,16 @@ from dataclasses import replace
 import pytest
 
 from .cases import parse_dtype
-from .checker import CaseResult, Failure
-from .compare import TOLERANCES, allowed_error, compare, describe_mismatch
+from .checker import CaseResult
+from .compare import TOLERANCES, allowed_error, compare
+from .records import Diagnosis, Failure, failure_lines
 from .report import Report
+from .truth import fd_allowance
+from .vocabulary import CoreCheck
 
 __all__ = ["PROPERTIES", "Conformance", "TestConformance"]
 
-PROPERTIES = {
+PROPERTIES: dict[str, tuple[CoreCheck, ...]] = {
     "returns": ("call", "returns", "gradient-count", "gradient-types"),
     "loss": ("loss-value",),
     "shapes": ("gradient-shapes",),
@@ -48,26 +51,24 @@ PROPERTIES = {
 differences and CPU/CUDA agreement are judged here, from the report's raw results."""
 
 
-def _case_line(report: Report, failure: Failure) -> list[str]:
-    if failure.case is None:
-        return []
-    c = failure.case
-    network = f"widths {tuple(c.widths)}, B = {c.batch}, {c.dtype} on {c.device}, {c.regime} values, case seed {c.seed}"
-    return [f"  smallest failing network: {network}"]
+def _borrowed_diagnosis(report: Report, failure: Failure) -> Diagnosis | None:
+    """The report's diagnosis of ``failure``; for a finite-difference failure, that of the same
+    tensor against autograd, which explains this one too."""
+    if failure.check != "finite-differences":
+        return report.diagnosis_of(failure)
+    same = (
+        g
+        for g in report.failures
+        if g.check == "gradient-values" and (g.layer, g.param) == (failure.layer, failure.param)
+    )
+    return next((d for g in same if (d := report.diagnosis_of(g)) is not None), None)
 
 
 def describe(report: Report, failure: Failure) -> str:
-    """A failure as the lines a test prints: what, likely bug, smallest network, seed, reproduction."""
-    where = " ".join(
-        str(p) for p in (f"layer {failure.layer}" if failure.layer is not None else None, failure.param) if p
+    """A failure as the lines a test prints: what, likely bug, smallest case, seed, reproduction."""
+    lines = failure_lines(
+        failure, _borrowed_diagnosis(report, failure), report.reproduce(failure), search_seed=report.seed
     )
-    lines = [f"{failure.check}{' ' + where if where else ''}: {failure.message}"]
-    if failure.diagnosis:
-        confidence = f" ({failure.confidence:.0%})" if failure.confidence is not None else ""
-        lines.append(f"  likely bug: {failure.diagnosis}{confidence}: {failure.hint or ''}")
-    lines += _case_line(report, failure)
-    lines.append(f"  search seed: {report.seed}")
-    lines.append(f"  reproduce: {report.reproduce(failure)}")
     return "\n".join(lines)
 
 
@@ -91,11 +92,12 @@ def fd_failures(report: Report) -> list[Failure]:
     """Returned gradients that the finite-difference oracle, on its own, says are wrong.
 
     The allowance is the autograd check's plus the distance the checker lets autograd and finite
-    differences be apart (more, and the case is inconclusive), so an implementation that passes
-    against autograd passes here too: this test can only confirm or add to that one. Calls whose
-    wrong values the checker put down to hidden state are left to that test.
+    differences be apart (:func:`gradcheck.truth.fd_allowance`; more, and the case is
+    inconclusive), so an implementation that passes against autograd passes here too: this test
+    can only confirm or add to that one. Calls whose wrong values the checker put down to hidden
+    state are left to that test.
     """
-    found: dict[tuple, Failure] = {}
+    found: dict[tuple[int, str, str], Failure] = {}
     for result in _smallest_first(report.run.results):
         if any(f.check == "hidden-state" for f in result.failures):
             continue
@@ -105,24 +107,11 @@ def fd_failures(report: Report) -> list[Failure]:
                 continue
             ad, fd = truth.autograd.param(layer, param), truth.fd.param(layer, param)
             allowed = allowed_error(ad, TOLERANCES[parse_dtype(result.case.dtype)], truth.slack[(layer, param)])
-            allowed = allowed + 10 * truth.fd.noise(layer, param) + 1e-8 * float(ad.abs().max())
-            mismatch = compare(got, fd, allowed)
+            mismatch = compare(got, fd, allowed + fd_allowance(truth.autograd, truth.fd, layer, param))
             if mismatch:
-                message = f"{param}_grads[{layer}] vs finite differences: {describe_mismatch(mismatch)}"
                 found[(layer, param, result.case.device)] = Failure(
-                    "finite-differences",
-                    "value",
-                    message,
-                    layer=layer,
-                    param=param,
-                    mismatch=mismatch,
-                    case=result.case,
+                    "finite-differences", "value", layer=layer, param=param, mismatch=mismatch, case=result.case
                 )
-    diagnosed = {(f.layer, f.param): f for f in report.failures if f.check == "gradient-values" and f.diagnosis}
-    for f in found.values():  # the same tensor's diagnosis against autograd explains this one too
-        same = diagnosed.get((f.layer, f.param))
-        if same:
-            f.diagnosis, f.hint, f.confidence = same.diagnosis, same.hint, same.confidence
     return list(found.values())
 
 
@@ -135,39 +124,19 @@ def device_disagreements(report: Report) -> list[Failure]:
         if twin is None:
             continue
         if result.failures and not twin.failures:
-            found.append(
-                Failure(
-                    "cpu-cuda",
-                    "device",
-                    f"fails on {result.case.device} but passes on cpu: {result.failures[0].message}",
-                    case=result.case,
-                )
-            )
+            found.append(Failure("cpu-cuda", "device", case=result.case, in_sequence=result.failures[0]))
             continue
         for key, got in result.returned.items():
             expected = twin.returned.get(key)
             if expected is None or expected.shape != got.shape:
                 continue
-            mismatch = compare(
-                got,
-                expected,
-                allowed_error(
-                    expected,
-                    TOLERANCES[parse_dtype(result.case.dtype)],
-                    result.truth.slack[key] if result.truth else 0.0,
-                ),
-            )
+            slack = result.truth.slack[key] if result.truth else 0.0
+            allowed = allowed_error(expected, TOLERANCES[parse_dtype(result.case.dtype)], slack)
+            mismatch = compare(got, expected, allowed)
             if mismatch:
                 layer, param = key
                 found.append(
-                    Failure(
-                        "cpu-cuda",
-                        "value",
-                        f"{param}_grads[{layer}] on {result.case.device} differs from cpu: {describe_mismatch(mismatch)}",
-                        layer=layer,
-                        param=param,
-                        case=result.case,
-                    )
+                    Failure("cpu-cuda", "value", layer=layer, param=param, mismatch=mismatch, case=result.case)
                 )
     return found[:5]
 

@@ -33,8 +33,9 @@ from hypothesis.strategies import SearchStrategy
 
 from . import strategies as gs
 from .cases import CaseSpec
-from .checker import DEFAULT_TIMEOUT, CaseResult, Failure, check_cases
+from .checker import DEFAULT_TIMEOUT, CaseResult, check_cases, fresh_copy_passes
 from .defaults import DEFAULT_MAX_EXAMPLES  # re-exported: the search's default size
+from .records import describe_failure
 from .spec import SEED, Spec
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "Exploration", "explore", "search_space"]
@@ -59,7 +60,7 @@ class _Failed(Exception):
     """Raised inside the search so hypothesis shrinks; carries the results of the failing case."""
 
     def __init__(self, results: list[CaseResult]):
-        super().__init__(results[0].failures[0].message if results[0].failures else "failed")
+        super().__init__(describe_failure(results[0].failures[0]) if results[0].failures else "failed")
         self.results = results
 
 
@@ -118,16 +119,7 @@ def _judge_fresh(
         return clean.results
     for result in results:
         if result.failures:
-            message = f"fails after the search's earlier calls but passes as the first call of a fresh copy: the result depends on earlier calls (in sequence: {result.failures[0].message})"
-            result.failures = [
-                Failure(
-                    "hidden-state",
-                    "state",
-                    message,
-                    case=result.case,
-                    evidence={"in_sequence": result.failures[0].message},
-                )
-            ]
+            result.failures = [fresh_copy_passes(result.case, result.failures[0])]
     return results
 
 

@@ -19,7 +19,7 @@ The supported signature (column layout, like the seed)::
   ``db`` ``[n_out, 1]``, where L = Σ a ⊙ da, so the gradients are exactly what backprop
   passes on. ``numpy=True``: every argument is a float64 numpy array and arrays come back.
 
-Failures are :class:`~gradcheck.checker.Failure` objects, check ``"layer-gradient"``, ``param``
+Failures are :class:`~gradcheck.records.Failure` objects, check ``"layer-gradient"``, ``param``
 ``"W"``, ``"b"`` or ``"delta"``, ``case`` the :class:`~gradcheck.cases.CaseSpec` that rebuilds
 the layer's values (its ``seed`` also draws δ).
 """
@@ -33,15 +33,16 @@ import torch
 from torch import Tensor
 
 from .cases import CaseSpec, make_case
-from .checker import Failure
-from .compare import TOLERANCES, allowed_error, compare, describe_mismatch
+from .compare import TOLERANCES, allowed_error, compare
 from .defaults import DEFAULT_TIMEOUT
 from .invoke import call_contained
+from .records import Failure
 from .spec import Activation
+from .vocabulary import Check
 
 __all__ = ["LAYER_CHECK", "check_layer"]
 
-LAYER_CHECK = "layer-gradient"
+LAYER_CHECK: Check = "layer-gradient"
 _OUTPUTS = ("delta", "W", "b")  # the order backward returns them in: da_prev, dW, db
 
 
@@ -82,17 +83,10 @@ def _check_one(
     given = z if cache == "z" else act(z)
     outcome = call_contained(backward, *(_arg(t, numpy) for t in (a_prev, W, b, given, delta)), timeout=timeout)
     if not outcome.ok:
-        return [Failure(LAYER_CHECK, "exception", f"backward raised {outcome.describe_error()}", case=case_spec)]
+        return [Failure(LAYER_CHECK, "exception", error=outcome.error, where=outcome.where, case=case_spec)]
     value = outcome.value
     if not isinstance(value, (tuple, list)) or len(value) != 3:
-        return [
-            Failure(
-                LAYER_CHECK,
-                "return-shape",
-                f"backward returned {type(value).__name__}, not (da_prev, dW, db)",
-                case=case_spec,
-            )
-        ]
+        return [Failure(LAYER_CHECK, "return-shape", got=type(value).__name__, case=case_spec)]
     failures = []
     for name, got, truth in zip(_OUTPUTS, value, expected):
         failure = _judge(name, got, truth, a_prev.dtype, case_spec)
@@ -116,14 +110,11 @@ def _judge(name: str, got: Any, truth: Tensor, dtype: torch.dtype, case_spec: Ca
     try:
         got_t = torch.as_tensor(got)
     except (TypeError, ValueError, RuntimeError):
-        return Failure(
-            LAYER_CHECK, "type", f"{_label(name)}: got {type(got).__name__}, not an array", param=name, case=case_spec
-        )
+        return Failure(LAYER_CHECK, "type", param=name, got=type(got).__name__, case=case_spec)
     if tuple(got_t.shape) != tuple(truth.shape):
         return Failure(
             LAYER_CHECK,
             "shape",
-            f"{_label(name)}: shape {list(got_t.shape)}, expected {list(truth.shape)}",
             param=name,
             expected=list(truth.shape),
             got=list(got_t.shape),
@@ -135,12 +126,7 @@ def _judge(name: str, got: Any, truth: Tensor, dtype: torch.dtype, case_spec: Ca
     return Failure(
         LAYER_CHECK,
         "value",
-        f"{_label(name)}: {describe_mismatch(mismatch)}",
         param=name,
         mismatch=mismatch,
         case=case_spec,
     )
-
-
-def _label(name: str) -> str:
-    return {"delta": "propagated δ (da_prev)", "W": "dW", "b": "db"}[name]

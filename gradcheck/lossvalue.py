@@ -1,23 +1,21 @@
-"""The implementation's loss read as a number, one rule for every judge.
+"""The implementation's loss as one number, whatever form it came back in.
 
-The specification's loss check (:mod:`gradcheck.checker`) and the self-consistency probes
-(:mod:`gradcheck.selfconsistency`) both read what an implementation returned as its loss; they
-must agree on what counts as a number, so the rule lives here, below both.
+A leaf module: the checker judges this number against the specification, and the
+self-consistency mode differences it, so both read it the same way.
 """
 
 from __future__ import annotations
 
 import numbers
-from typing import Any
 
 from torch import Tensor
 
 __all__ = ["loss_value"]
 
 
-def loss_value(loss: Any) -> float | None:
-    """The implementation's loss as a number: a scalar, or the sum of an elementwise tensor;
-    ``None`` for anything else (the caller reports its type)."""
+def loss_value(loss: object) -> float | None:
+    """The implementation's loss as a number: a scalar, or the sum of an elementwise tensor
+    (the seed returns ½ (a⁽ᴸ⁾ − ȳ)² elementwise); ``None`` when it is neither."""
     if isinstance(loss, numbers.Real):
         return float(loss)
     if type(loss) is Tensor and loss.is_floating_point():

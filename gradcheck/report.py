@@ -10,21 +10,37 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import version as gradcheck_version
-from .checker import CHECKS, PARAMS, CaseResult, Failure, Run
+from .checker import CHECKS, PARAMS, CaseResult, Run
 from .defaults import DEFAULT_FUNCTION
+from .records import (
+    Diagnosis,
+    EvidenceValue,
+    Failure,
+    FailureKey,
+    describe_failure,
+    echo_line,
+    explained_elsewhere,
+    failure_facts,
+    failure_lines,
+)
 
-__all__ = ["SCHEMA_VERSION", "Report", "Row", "build_report", "render_text", "to_json"]
+__all__ = ["SCHEMA_VERSION", "Report", "Row", "build_report", "fold_failures", "render_text", "to_json"]
 
 # The version of the JSON document's shape (docs/json.md, gradcheck/schemas/report.schema.json):
 # raised only when a field is renamed, removed or changes meaning; new fields leave it alone.
 SCHEMA_VERSION = 1
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
-    """The verdict on one implementation, and everything needed to explain it."""
+    """The verdict on one implementation, and everything needed to explain it.
+
+    ``diagnoses`` is empty until :func:`gradcheck.diagnosis.diagnose` has run; a diagnosed
+    report is a new one (``dataclasses.replace(report, diagnoses=...)``).
+    """
 
     target: str
     command: str  # "gradcheck check TARGET [--function F]": the prefix of every reproduction
@@ -33,6 +49,8 @@ class Report:
     failures: list[Failure]
     warnings: list[str] = field(default_factory=list)
     output: str = ""
+    sightings: dict[FailureKey, int] = field(default_factory=dict)  # how many cases showed each problem
+    diagnoses: dict[FailureKey, Diagnosis] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -43,31 +61,37 @@ class Report:
         notes = {n for r in self.run.results if r.truth for n in r.truth.disagreements.values()}
         return sorted(notes)
 
+    def diagnosis_of(self, failure: Failure) -> Diagnosis | None:
+        """The likely bug behind ``failure`` (by its key), if the report has been diagnosed."""
+        return self.diagnoses.get(failure.key)
+
     def reproduce(self, failure: Failure) -> str:
-        extra = failure.evidence.get("reproduce_options")  # e.g. a case checked under another λ
+        extra = failure.reproduce_options  # e.g. a case checked under another λ
         command = f"{self.command} {extra}" if extra else self.command
         return f"{command} {failure.case.cli_args()}" if failure.case else command
 
+    def lines(self, failure: Failure, *, search_seed: int | None = None) -> list[str]:
+        """``failure`` in full, as every face prints it (:func:`gradcheck.records.failure_lines`)."""
+        return failure_lines(failure, self.diagnosis_of(failure), self.reproduce(failure), search_seed=search_seed)
 
-def _order(f: Failure) -> tuple:
+
+def _order(f: Failure) -> tuple[int, int, int, int]:
     layer = -1 if f.layer is None else f.layer
     size = f.case.size if f.case else 0
-    return (CHECKS.index(f.check), size, -layer, (*PARAMS, "loss", None).index(f.param))
+    return (CHECKS.index(f.check), size, -layer, (*PARAMS, "loss", None).index(f.param))  # type: ignore[arg-type]
 
 
-def fold_failures(results: list[CaseResult]) -> list[Failure]:
-    """One failure per problem, from its smallest case, root cause first."""
-    smallest: dict[tuple, Failure] = {}
-    seen: dict[tuple, int] = {}
+def fold_failures(results: list[CaseResult]) -> tuple[list[Failure], dict[FailureKey, int]]:
+    """One failure per problem, from its smallest case, root cause first; and how many cases showed each."""
+    smallest: dict[FailureKey, Failure] = {}
+    seen: dict[FailureKey, int] = {}
     for result in results:
         for f in result.failures:
             seen[f.key] = seen.get(f.key, 0) + 1
             best = smallest.get(f.key)
             if best is None or (f.case and best.case and f.case.size < best.case.size):
                 smallest[f.key] = f
-    for key, f in smallest.items():
-        f.evidence["cases_showing_it"] = seen[key]
-    return sorted(smallest.values(), key=_order)
+    return sorted(smallest.values(), key=_order), seen
 
 
 def build_report(
@@ -86,10 +110,11 @@ def build_report(
         + (f" --function {function}" if function != DEFAULT_FUNCTION else "")
         + (f" {options}" if options else "")
     )
-    return Report(target, command, seed, run, fold_failures(run.results), list(warnings or []), output)
+    failures, sightings = fold_failures(run.results)
+    return Report(target, command, seed, run, failures, list(warnings or []), output, sightings)
 
 
-def check_summaries(report: Report) -> list[dict]:
+def check_summaries(report: Report) -> list[dict[str, Any]]:
     """``checks`` of the JSON: every check that ran, whether it passed, on how many cases."""
     summaries = []
     failed = {f.check for f in report.failures}
@@ -100,30 +125,42 @@ def check_summaries(report: Report) -> list[dict]:
     return summaries
 
 
-def _failure_json(report: Report, f: Failure) -> dict:
+def _evidence(report: Report, f: Failure) -> dict[str, EvidenceValue]:
+    """The failure's own facts, how many cases showed it, and the diagnosis's evidence."""
+    d = report.diagnosis_of(f)
+    evidence = {**failure_facts(f), "cases_showing_it": report.sightings.get(f.key, 1)}
+    if d is not None:
+        evidence.update(d.evidence)
+        links = {"consequence_of": d.consequence_of, "same_bug_as": d.same_bug_as, "detail": d.detail or None}
+        evidence.update({k: v for k, v in links.items() if v is not None})
+    return evidence
+
+
+def _failure_json(report: Report, f: Failure) -> dict[str, Any]:
     m = f.mismatch
+    d = report.diagnosis_of(f)
     return {
         "check": f.check,
         "layer": f.layer,
         "param": f.param,
         "kind": f.kind,
-        "message": f.message,
+        "message": describe_failure(f),
         "expected": f.expected,
         "got": f.got,
         "max_abs_error": m.max_abs_error if m else None,
         "max_rel_error": m.max_rel_error if m else None,
         "worst_index": list(m.worst_index) if m else None,
         "fd_max_abs_error": f.fd_max_abs_error,
-        "diagnosis": f.diagnosis,
-        "confidence": f.confidence,
-        "hint": f.hint,
-        "evidence": {k: v for k, v in f.evidence.items() if isinstance(v, (int, float, str, list, type(None)))},
+        "diagnosis": d.id if d else None,
+        "confidence": d.confidence if d else None,
+        "hint": d.hint if d else None,
+        "evidence": _evidence(report, f),
         "case": f.case.describe() if f.case else None,
         "reproduce": report.reproduce(f),
     }
 
 
-def to_json(report: Report) -> dict:
+def to_json(report: Report) -> dict[str, Any]:
     """The object ``gradcheck check --json`` prints: every field is in docs/json.md."""
     return {
         "schema_version": SCHEMA_VERSION,
@@ -187,39 +224,17 @@ def layer_rows(report: Report) -> list[Row]:
     return rows
 
 
-def explained_elsewhere(f: Failure) -> str | None:
-    """Why a failure is not a bug of its own (the diagnosis's verdict), or ``None`` if it is one."""
-    if "consequence_of" in f.evidence:
-        return f"a consequence of {f.evidence['consequence_of']}"
-    if "same_bug_as" in f.evidence:
-        return f"the same bug as {f.evidence['same_bug_as']}"
-    return None
-
-
-def _where(f: Failure) -> str:
-    if f.layer is None:
-        return f" {f.param}" if f.param else ""
-    return f" layer {f.layer}" + (f" {f.param}" if f.param else "")
-
-
-def _print_failure(console, report: Report, f: Failure) -> None:
+def _print_failure(console: Any, report: Report, f: Failure) -> None:
     """One failure in full: what, the likely bug, the smallest case and how to reproduce it."""
     from rich.markup import escape
 
-    console.print(f"[bold red]✗ {f.check}[/]{_where(f)}: {escape(f.message)}", highlight=False)
-    if f.diagnosis:
-        confidence = f" ({f.confidence:.0%})" if f.confidence is not None else ""
-        console.print(f"  likely bug: [bold]{f.diagnosis}[/]{confidence}: {escape(f.hint or '')}", highlight=False)
-    if f.case:
-        c = f.case
-        console.print(
-            f"  smallest case: widths {list(c.widths)}, batch {c.batch}, {c.dtype}, {c.device}, {c.regime}",
-            highlight=False,
-        )
-    console.print(f"  reproduce: {escape(report.reproduce(f))}", highlight=False, soft_wrap=True)
+    first, *rest = report.lines(f)
+    console.print(f"[bold red]✗[/] {escape(first)}", highlight=False)
+    for line in rest:
+        console.print(escape(line), highlight=False, soft_wrap=line.lstrip().startswith("reproduce:"))
 
 
-def render_text(report: Report, console) -> None:
+def render_text(report: Report, console: Any) -> None:
     """The human report: verdict, per-layer table, then each failure with its smallest case."""
     from rich import box
     from rich.markup import escape
@@ -227,7 +242,8 @@ def render_text(report: Report, console) -> None:
 
     verdict = "[bold green]PASS[/]" if report.passed else "[bold red]FAIL[/]"
     console.print(
-        f"{verdict} {report.target}: {len(report.run.results)} calls, {len(report.failures)} problem(s), {report.run.elapsed_s:.1f} s"
+        f"{verdict} {report.target}: {len(report.run.results)} calls, {len(report.failures)} problem(s), "
+        f"{report.run.elapsed_s:.1f} s"
     )
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
@@ -252,16 +268,13 @@ def render_text(report: Report, console) -> None:
         errors = [f"{e:.1e}" if e is not None else "-" for e in (row.max_abs_error, row.fd_max_abs_error)]
         table.add_row(str(row.layer), row.param, *(style[row.marks[c]] for c in _TENSOR_CHECKS), *errors)
     console.print(table)
+    echoes = [(f, d) for f in report.failures if explained_elsewhere(d := report.diagnosis_of(f)) and d]
     for f in report.failures:
-        if not explained_elsewhere(f):
+        if not explained_elsewhere(report.diagnosis_of(f)):
             _print_failure(console, report, f)
-    echoes = [f for f in report.failures if explained_elsewhere(f)]
     if echoes:
         console.print(f"[dim]{len(echoes)} more failure(s), explained above:[/]", highlight=False)
-        for f in echoes:
-            console.print(
-                f"  [red]✗[/] {f.check}{_where(f)} in widths {list(f.case.widths) if f.case else '-'}: {explained_elsewhere(f)}",
-                highlight=False,
-            )
+        for f, d in echoes:
+            console.print(f"  [red]✗[/] {escape(echo_line(f, d))}", highlight=False)
     for note in report.inconclusive:
         console.print(f"[yellow]inconclusive (not blamed on the implementation):[/] {escape(note)}", highlight=False)

@@ -25,21 +25,17 @@ from torch import Tensor
 from .cases import Case
 from .invoke import call_contained
 from .lossvalue import loss_value
+from .truth import NOISE_MARGIN
+from .vocabulary import Kind
 
-__all__ = ["COORDINATES", "DIRECTIONS", "KIND", "MODES", "RTOL", "STEP", "check_self_consistency"]
+__all__ = ["COORDINATES", "DIRECTIONS", "KIND", "RTOL", "STEP", "check_self_consistency"]
 
-MODES = (
-    "spec",
-    "self",
-    "both",
-)  # who judges gradient values: the specification, the implementation's own loss, or both
-KIND = "self-consistency"  # the ``kind`` of a failure judged in self-consistency mode
+KIND: Kind = "self-consistency"  # the ``kind`` of a failure judged in self-consistency mode
 
 DIRECTIONS = 2  # random unit directions per parameter tensor
 COORDINATES = 2  # random single entries per parameter tensor
 STEP = 1e-5  # as the finite-difference oracle's: truncation and round-off both ~1e-11
 RTOL = 1e-6  # relative to ‖g‖: the pass mark of the survey (relerr below 1e-6)
-NOISE_MARGIN = 10.0
 
 
 def _probes(
@@ -94,7 +90,7 @@ def check_self_consistency(
     implementation ignores it, so its own loss can't move with it.
 
     Failures are ``gradient-values`` failures of kind ``"self-consistency"`` (the specification's
-    are of kind ``"value"``), with ``evidence["mode"] == "self"``: same check, another judge.
+    are of kind ``"value"``): same check, another judge.
     """
     if case.spec.dtype != "float64":
         return
@@ -103,9 +99,8 @@ def check_self_consistency(
         result.fail(
             "loss-value",
             KIND,
-            f"the loss is a {type(loss).__name__}: it returns no numeric loss to differentiate",
             param="loss",
-            evidence={"mode": "self"},
+            error=f"the loss is a {type(loss).__name__}: it returns no numeric loss to differentiate",
         )
         return
     result.evaluated.add("gradient-values")
@@ -118,13 +113,7 @@ def check_self_consistency(
             losses = [_own_loss(fn, case, layer, param, s * step * d, timeout) for s in (2, 1, -1, -2)]
             problem = next((x for x in losses if isinstance(x, str)), None)
             if problem:
-                result.fail(
-                    "loss-value",
-                    KIND,
-                    f"cannot differentiate the implementation's own loss: {problem}",
-                    param="loss",
-                    evidence={"mode": "self"},
-                )
+                result.fail("loss-value", KIND, param="loss", error=problem)
                 return
             verdict = _judge(losses, base, float((g * d).sum()), scale, step)
             if verdict == "kink":
@@ -134,18 +123,18 @@ def check_self_consistency(
                 result.fail(
                     "gradient-values",
                     KIND,
-                    f"{param}_grads[{layer}] is not the derivative of the implementation's own loss: along {what} the loss changes "
-                    f"at {at_h:.6g} per unit step, the returned gradient predicts {predicted:.6g} (error {abs(at_h - predicted):.3g}, up to {allowed:.3g} allowed)",
                     layer=layer,
                     param=param,
                     expected=at_h,
                     got=predicted,
-                    evidence={"mode": "self", "probe": what, "ratio": predicted / at_h if at_h else None},
+                    allowed=allowed,
+                    probe=what,
                 )
                 break
         if kinked and result.truth is not None:
             result.truth.disagreements[(layer, param, "self-kink")] = (
-                f"{kinked} self-consistency probe(s) of {param}[{layer}] not judged: the implementation's own loss has a kink within the step"
+                f"{kinked} self-consistency probe(s) of {param}[{layer}] not judged: "
+                "the implementation's own loss has a kink within the step"
             )
 
 

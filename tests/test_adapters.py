@@ -16,6 +16,7 @@ from gradcheck.adapters import ADAPTERS, Adapter, get_adapter, wrap
 from gradcheck.cases import CaseSpec
 from gradcheck.checker import check_cases
 from gradcheck.presets import get_preset
+from gradcheck.records import describe_failure
 from gradcheck.spec import SEED
 
 SHAPES = pathlib.Path(__file__).parent / "corpus" / "shapes"
@@ -107,7 +108,7 @@ def test_cs231n_other_regularisation_fails_the_spec():
 def test_cs231n_unfinished_template_is_reported_as_returning_none():
     run = check_cases(cs231n("Unfinished"), TWO_LAYER[:1], spec=CS231N)
     failures = run.results[0].failures
-    assert any(f.check == "loss-value" and f.kind == "type" and "NoneType" in f.message for f in failures)
+    assert any(f.check == "loss-value" and f.kind == "type" and "NoneType" in describe_failure(f) for f in failures)
     assert any(f.check == "gradient-types" and f.kind == "missing" for f in failures)
 
 

@@ -272,7 +272,7 @@ def test_an_implementation_that_ignores_its_reg_argument_is_caught_at_lambda_zer
 
     cs231n = get_preset("cs231n-two-layer")
     report = check("cs231n_two_layer.py", "HardCodedReg", cs231n, get_adapter("cs231n"))
-    assert report.failures and {f.diagnosis for f in report.failures} == {"regularization-hard-coded"}
+    assert report.failures and {d.id for d in report.diagnoses.values()} == {"regularization-hard-coded"}
     assert all(r.truth.spec.l2 == 0.0 for r in report.run.results if r.failures)  # λ = 0.05 cases all pass
     line = report.reproduce(report.failures[0])
     assert "--spec-option l2=0.0" in line

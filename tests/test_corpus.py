@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import gradcheck
+from gradcheck.records import describe_failure
 
 CORPUS = pathlib.Path(__file__).parent / "corpus"
 CORRECT = sorted((CORPUS / "correct").glob("*.py"))
@@ -32,7 +33,7 @@ def test_correct_implementations_pass(path):
     single_only = runpy.run_path(str(path)).get("SINGLE_INSTANCE_ONLY", False)
     for batch in (False,) if single_only else (False, True):
         report = gradcheck.check(str(path), batch=batch, max_examples=25)  # built-in cases + a short search
-        assert report.passed, [f.message for f in report.failures]
+        assert report.passed, [describe_failure(f) for f in report.failures]
         assert not report.inconclusive
 
 
@@ -55,7 +56,7 @@ def test_mutants_are_caught_and_attributed(path):
         str(path), batch="batch" in want["needs"], max_examples=0
     )  # the built-in cases must suffice
     assert not report.passed
-    assert want["check"] in {f.check for f in report.failures}, [f.message for f in report.failures]
+    assert want["check"] in {f.check for f in report.failures}, [describe_failure(f) for f in report.failures]
     if want["layer"] is None or want["check"] == "gradient-count":
         if want["param"] is not None:
             assert want["param"] in {f.param for f in report.failures if f.check == want["check"]}
@@ -63,4 +64,4 @@ def test_mutants_are_caught_and_attributed(path):
     # Attribution within one call: the first case where that check failed.
     result = next(r for r in report.run.results if any(f.check == want["check"] for f in r.failures))
     root = _root([f for f in result.failures if f.check == want["check"]])
-    assert (root.layer, root.param) == (_as_layer_of(result.case, want["layer"]), want["param"]), root.message
+    assert (root.layer, root.param) == (_as_layer_of(result.case, want["layer"]), want["param"]), describe_failure(root)

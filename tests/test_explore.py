@@ -15,6 +15,7 @@ import gradcheck
 import reference_impl
 from gradcheck.explore import DEFAULT_MAX_EXAMPLES, explore
 from gradcheck.loading import load_target
+from gradcheck.records import describe_failure
 from gradcheck.spec import Spec
 
 MUTANTS = pathlib.Path(__file__).parent / "mutants_regime"
@@ -84,8 +85,8 @@ def test_the_same_seed_gives_the_same_search():
     fn, _, _ = load(MUTANTS / "square_autoencoder.py")
     first, second = explore(fn, seed=7), explore(fn, seed=7)
     assert first.minimal == second.minimal and first.examples == second.examples
-    assert [f.message for r in first.results for f in r.failures] == [
-        f.message for r in second.results for f in r.failures
+    assert [describe_failure(f) for r in first.results for f in r.failures] == [
+        describe_failure(f) for r in second.results for f in r.failures
     ]
 
 

@@ -261,8 +261,12 @@ def test_import_policy():
 # -- scoring (in process, on trusted corpus code: fast) --------------------------------------------
 
 
-def _score(target, rubric=RUBRIC, **kwargs):
-    report = gradcheck.check(str(target), devices=("cpu",), max_examples=0, timeout=2, **kwargs)
+def _report(target, **kwargs):
+    return gradcheck.check(str(target), devices=("cpu",), max_examples=0, timeout=2, **kwargs)
+
+
+def _score(target, rubric=RUBRIC, report=None, **kwargs):
+    report = report or _report(target, **kwargs)
     return score_submission(rubric, report, check_policies(rubric.policies, [("s.py", Path(target).read_text())]))
 
 
@@ -271,7 +275,8 @@ def test_partial_credit_is_cases_passed_over_cases_judged():
     right exactly where n_0 == n_L, and its values only where saturated sigmoids make every
     gradient vanish."""
     cases = builtin_cases(devices=("cpu",))
-    score = _score(CORPUS / "buggy" / "seed_bug.py")
+    report = _report(CORPUS / "buggy" / "seed_bug.py")
+    score = _score(CORPUS / "buggy" / "seed_bug.py", report=report)
     by_name = {t.test.name: t for t in score.tests}
     assert by_name["W[0] gradient (7-5-3-1 network)"].score == 0  # all or nothing
     shapes = by_name["Gradient shapes and dtypes (every network)"]
@@ -285,7 +290,8 @@ def test_partial_credit_is_cases_passed_over_cases_judged():
     assert (robust.passed, robust.judged) == (vanishing, len(others)) and robust.score == round(
         2 * vanishing / len(others), 4
     )
-    assert any(f.diagnosis == "layer0-uses-wrong-input" for f in by_name["W[0] gradient (7-5-3-1 network)"].failures)
+    diagnoses = [report.diagnosis_of(f) for f in by_name["W[0] gradient (7-5-3-1 network)"].failures]
+    assert any(d is not None and d.id == "layer0-uses-wrong-input" for d in diagnoses)
 
 
 def test_no_credit_without_evidence_and_time_outs_cost_the_rest(tmp_path):
@@ -398,7 +404,7 @@ def test_feedback_explains_failures(batch):
     feedback = (out / "seed_bug.py" / "feedback.md").read_text()
     assert "## ✗ 2.1 W[0] gradient (7-5-3-1 network): 0 / 1" in feedback
     assert "likely bug: layer0-uses-wrong-input" in feedback
-    assert "smallest failing network: widths 3-1, batch 1" in feedback
+    assert "smallest case: widths [3, 1], batch 1" in feedback
     assert "reproduce: gradcheck check seed_bug.py --widths 3,1" in feedback
     mutation = (out / "input_mutation_sgd.py" / "feedback.md").read_text()
     assert "## ✗ 5 Inputs not modified: 0 / 1" in mutation and "the call modified its input W[" in mutation

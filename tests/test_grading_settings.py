@@ -17,6 +17,7 @@ from gradcheck.grading import DEFAULT_RUBRIC, RubricError, parse_rubric
 from gradcheck.grading.assess import assess, limits_for
 from gradcheck.grading.discover import Source
 from gradcheck.presets import get_preset
+from gradcheck.records import describe_failure
 
 SHAPES = Path(__file__).resolve().parent / "corpus" / "shapes"
 CS231N = SHAPES / "cs231n_two_layer.py"
@@ -235,7 +236,9 @@ def test_adapter_shapes_are_graded_in_the_sandbox(file, function, spec, adapter,
     result = assess(Source(name=path.name, path=path, entry=path), rubric, limits=limits_for(rubric))
     scores = by_test(result)
     assert scores["Inputs not modified"] == 1
-    assert (scores["Gradients"] == 4) is full, [(f.check, f.layer, f.param, f.message) for f in result.report.failures]
+    assert (scores["Gradients"] == 4) is full, [
+        (f.check, f.layer, f.param, describe_failure(f)) for f in result.report.failures
+    ]
     if not full:
         assert {f.param for f in result.report.failures} == {"b"}
 

@@ -4,9 +4,10 @@ import pytest
 import torch
 
 from gradcheck.cases import CaseSpec, make_case
-from gradcheck.checker import check_case, compute_truth
+from gradcheck.checker import check_case
 from gradcheck.oracles import FD_STEP, autograd_oracle, finite_difference_oracle
 from gradcheck.spec import Spec
+from gradcheck.truth import compute_truth
 
 RELU = Spec("relu-sse", batch=True, hidden="relu", output="identity", criterion="sse")
 LEAKY = Spec("leaky-sse", batch=True, hidden="leaky_relu(0.1)", output="identity", criterion="sse")

@@ -11,6 +11,7 @@ from gradcheck.adapters import ADAPTERS
 from gradcheck.config import Settings, resolve_settings
 from gradcheck.presets import USUAL_ADAPTERS
 from gradcheck.presets import PRESETS, get_preset
+from gradcheck.records import describe_failure
 from gradcheck.spec import SEED
 
 SHAPES = pathlib.Path(__file__).parent / "corpus" / "shapes"
@@ -81,7 +82,7 @@ def test_api_takes_a_preset_an_adapter_and_a_mode():
     net = gradcheck.check(
         CS231N_FILE, function="TwoLayerNet", spec="cs231n-two-layer", adapter="cs231n", max_examples=3, devices=["cpu"]
     )
-    assert net.passed, [f.message for f in net.failures]
+    assert net.passed, [describe_failure(f) for f in net.failures]
     assert {r.case.depth for r in net.run.results} == {2}
     assert any("adapter cs231n" in w and "mode spec" in w for w in net.warnings)
     half = gradcheck.check(

@@ -23,7 +23,7 @@ import torch
 import gradcheck
 from gradcheck.cases import CaseSpec, builtin_cases, make_case
 from gradcheck.checker import check_case, check_cases, compute_truth
-from gradcheck.diagnosis import diagnose
+from gradcheck.diagnosis import diagnosed
 from gradcheck.report import build_report, to_json
 from gradcheck.sandbox import Isolation, Limits, SandboxCrash, SandboxedFunction, probe, wire
 from gradcheck.spec import SEED
@@ -185,8 +185,7 @@ def test_sandboxed_report_equals_in_process_report(path):
     with SandboxedFunction(target, limits=FAST) as fn:
         assert fn.load().ok
         run = check_cases(fn, specs, timeout=FAST.call_timeout, fresh=fn.fresh, on_case=lambda _: fn.revive())
-    remote = build_report(target, run, seed=0, output=fn.output)
-    diagnose(remote)
+    remote = diagnosed(build_report(target, run, seed=0, output=fn.output))
 
     def strip(report):
         data = to_json(report)

@@ -9,8 +9,8 @@ merely inherit is marked as a consequence. The run's other cases add what one ca
 When nothing fits, the failure is ``unclassified`` with the evidence (ratio, cosine, pattern).
 
 Pipeline: per-check rule (:mod:`.rules`) -> run-wide patterns -> consolidation (one bug, many
-sightings) -> hint text (:mod:`.hints`), written onto each :class:`~gradcheck.checker.Failure`
-as ``diagnosis``, ``confidence``, ``hint`` and ``evidence``.
+sightings) -> hint text (:mod:`.hints`), returned as one :class:`~gradcheck.records.Diagnosis`
+per folded failure of the report, by its key; the report itself is left as it was.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..checker import Failure
+from ..records import Diagnosis, EvidenceValue, Failure, FailureKey, describe_failure
 from ..report import Report
 from ..spec import SEED, Spec
 from .explanations import Explanation
@@ -34,9 +34,9 @@ from .hints import (
     stale_hint,
 )
 from .patterns import depth_partition, distinct, fails_only_when_stale, unit_width_partition
-from .rules import RULES, Context
+from .rules import CHECK_RULES, Context
 
-__all__ = ["DIAGNOSIS_IDS", "FIXES", "diagnose"]
+__all__ = ["DIAGNOSIS_IDS", "FIXES", "diagnose", "diagnosed"]
 
 # Bugs that raise a shape error wherever the shapes don't happen to line up.
 SHAPE_SENSITIVE = {
@@ -49,16 +49,19 @@ SHAPE_SENSITIVE = {
     "relu-mask-wrong-layer",
 }
 _SHAPE_ERROR = re.compile(
-    r"shapes cannot be multiplied|must match the size|size mismatch|cannot be broadcast|Expected size|Incompatible|inconsistent",
+    r"shapes cannot be multiplied|must match the size|size mismatch|cannot be broadcast|Expected size"
+    r"|Incompatible|inconsistent",
     re.I,
 )
-_WHOLE_CALL = ("call", "returns", "input-mutation", "hidden-state", "gradient-dtypes", "gradient-devices")
+# Checks whose failures prove their bug by themselves: the run's patterns (depth, width 1, λ)
+# don't rename them.
+_SELF_EVIDENT = ("call", "returns", "input-mutation", "hidden-state", "gradient-dtypes", "gradient-devices")
 
 
 def _explain(ctx: Context, f: Failure) -> Explanation:
     """The per-check rule, guarded: a diagnosis problem must never hide the failure itself."""
     try:
-        return RULES[f.check](ctx, f)
+        return CHECK_RULES[f.check](ctx, f)  # type: ignore[index]
     except Exception as exc:  # noqa: BLE001 - report it as evidence, keep the verdict
         return Explanation(
             "unclassified",
@@ -68,7 +71,7 @@ def _explain(ctx: Context, f: Failure) -> Explanation:
         )
 
 
-def depth_handling(failing: set, passing: set) -> bool:
+def depth_handling(failing: set[int], passing: set[int]) -> bool:
     """Whether a split by depth means the code handles depths differently.
 
     Many bugs hide in a one-layer network (no hidden layer, a one-entry list to reverse), so
@@ -85,7 +88,7 @@ def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
     results = ctx.results
     if f.check not in ("hidden-state", "input-mutation") and fails_only_when_stale(results, f.key):
         if ctx.stateful:
-            return Explanation("hidden-state", "", 0.9, {"consequence_of": "hidden-state"})
+            return Explanation("hidden-state", "", 0.9, {}, consequence_of="hidden-state")
         if ctx.echo:
             return Explanation(
                 "hidden-state",
@@ -93,30 +96,37 @@ def _patterns(ctx: Context, f: Failure, e: Explanation) -> Explanation:
                 0.9,
                 {"pattern": "fails only in calls that repeat an earlier call's shapes"},
             )
-    if ctx.stateful or ctx.echo or f.check in _WHOLE_CALL:
+    if ctx.stateful or ctx.echo or f.check in _SELF_EVIDENT:
         return e
     hard_coded = _only_at_other_regularisation(ctx)
     if hard_coded:
         return Explanation("regularization-hard-coded", hard_coded, 0.9, {"pattern": "fails only at λ = 0"})
     any_failure = lambda r: bool(r.failures)  # noqa: E731
     if unit_width_partition(results, any_failure):
-        return Explanation(
+        return _renamed(
+            e,
             "width-one-layer",
             f"every network with a width-1 layer fails and every other one passes; here: {e.detail or e.id}",
-            0.85,
-            {**e.evidence, "pattern": "fails exactly when a layer has width 1"},
+            "fails exactly when a layer has width 1",
         )
     depths = depth_partition(results, any_failure)
     if depths and depth_handling(*depths):
         bad, good = (", ".join(map(str, sorted(s))) for s in depths)
         at = f"; at depth {bad}: {e.detail}" if e.detail and e.id != "unclassified" else ""
-        return Explanation(
+        return _renamed(
+            e,
             "wrong-depth-handling",
             f"every network of depth {bad} fails and every network of depth {good} passes{at}",
-            0.85,
-            {**e.evidence, "pattern": f"fails at depth {bad}, passes at depth {good}"},
+            f"fails at depth {bad}, passes at depth {good}",
         )
     return e
+
+
+def _renamed(e: Explanation, id_: str, detail: str, pattern: str) -> Explanation:
+    """``e`` explained by a run-wide pattern instead; a consequence stays one."""
+    return replace(
+        e, id=id_, detail=detail, confidence=0.85, evidence={**e.evidence, "pattern": pattern}, delta=None, fix=""
+    )
 
 
 def _only_at_other_regularisation(ctx: Context) -> str | None:
@@ -131,7 +141,10 @@ def _only_at_other_regularisation(ctx: Context) -> str | None:
         or not any(r.failures for r in off)
     ):
         return None
-    return f"every case at λ = {ctx.spec.l2:g} passes and cases at λ = 0 fail: the regularisation doesn't follow the reg argument"
+    return (
+        f"every case at λ = {ctx.spec.l2:g} passes and cases at λ = 0 fail: "
+        "the regularisation doesn't follow the reg argument"
+    )
 
 
 _FACTOR_IDS = ("scale-factor", "mean-instead-of-sum", "sum-instead-of-mean")
@@ -169,7 +182,7 @@ def _settle_factors(found: list[tuple[Failure, Explanation]], spec: Spec = SEED)
     seen = [
         (f.case, float(e.evidence["factor"]))
         for f, e in found
-        if e.id in _FACTOR_IDS and "factor" in e.evidence and "consequence_of" not in e.evidence and f.case
+        if e.id in _FACTOR_IDS and "factor" in e.evidence and e.is_root and f.case
     ]
     if len(seen) < 2:
         return found
@@ -205,10 +218,12 @@ def _settle_factors(found: list[tuple[Failure, Explanation]], spec: Spec = SEED)
     return settled
 
 
-def _consolidate(ctx: Context, found: list[tuple[Failure, Explanation]]) -> list[tuple[Failure, Explanation]]:
+def _consolidate(
+    ctx: Context, found: list[tuple[Failure, Explanation]], sightings: dict[FailureKey, int]
+) -> list[tuple[Failure, Explanation]]:
     """One bug, many sightings: shared ids across layers, exceptions the bug explains, repeats."""
     found = _settle_factors(found, ctx.spec)
-    roots = [(f, e) for f, e in found if "consequence_of" not in e.evidence]
+    roots = [(f, e) for f, e in found if e.is_root]
     if any(e.id == "outer-product-wrong-activation" for _, e in roots):
         same = "; the other layers' outer products have the same mistake"
         found = [
@@ -220,31 +235,34 @@ def _consolidate(ctx: Context, found: list[tuple[Failure, Explanation]]) -> list
             )
             for f, e in found
         ]
-        roots = [(f, e) for f, e in found if "consequence_of" not in e.evidence]
+        roots = [(f, e) for f, e in found if e.is_root]
     value_root = next(
         ((g, e) for g, e in roots if g.check in ("gradient-values", "gradient-shapes") and e.id in SHAPE_SENSITIVE),
         None,
     )
     cases = len(distinct(ctx.results))
-    out, first_seen = [], {}
+    out: list[tuple[Failure, Explanation]] = []
+    first_seen: dict[str, str] = {}
     for f, e in found:
         if (
             value_root
             and f.check == "call"
             and e.id == "exception"
-            and _SHAPE_ERROR.search(f.message)
-            and f.evidence.get("cases_showing_it", cases) < cases
+            and _SHAPE_ERROR.search(describe_failure(f))
+            and sightings.get(f.key, cases) < cases
         ):
             g, root = value_root
             e = Explanation(
                 root.id,
                 e.detail,
                 round(root.confidence * 0.9, 3),
-                {**e.evidence, "consequence_of": failure_label(g), "shape_error": True},
+                e.evidence,
+                consequence_of=failure_label(g),
+                shape_error=True,
             )
-        elif "consequence_of" not in e.evidence:
+        elif e.is_root:
             if e.id in first_seen and e.id != "unclassified":
-                e = replace(e, evidence={**e.evidence, "same_bug_as": first_seen[e.id]})
+                e = replace(e, same_bug_as=first_seen[e.id])
             first_seen.setdefault(
                 e.id, f"{failure_label(f)} (widths {list(f.case.widths)})" if f.case else failure_label(f)
             )
@@ -254,10 +272,10 @@ def _consolidate(ctx: Context, found: list[tuple[Failure, Explanation]]) -> list
 
 def _align_consequences(ctx: Context, found: list[tuple[Failure, Explanation]]) -> list[tuple[Failure, Explanation]]:
     """A consequence carries its root's final id, where that root is itself in the report."""
-    final = {(id(ctx.result_of(f)), failure_label(f)): e for f, e in found if "consequence_of" not in e.evidence}
+    final = {(id(ctx.result_of(f)), failure_label(f)): e for f, e in found if e.is_root}
     aligned = []
     for f, e in found:
-        root = final.get((id(ctx.result_of(f)), e.evidence.get("consequence_of")))
+        root = final.get((id(ctx.result_of(f)), e.consequence_of)) if e.consequence_of else None
         aligned.append((f, replace(e, id=root.id, confidence=root.confidence) if root is not None else e))
     return aligned
 
@@ -268,7 +286,7 @@ MIN_CONFIDENCE = 0.5
 
 def _honest(e: Explanation) -> Explanation:
     """A weak value-level match becomes ``unclassified``, naming what it was closest to."""
-    if e.id == "unclassified" or e.confidence >= MIN_CONFIDENCE or "consequence_of" in e.evidence:
+    if e.id == "unclassified" or e.confidence >= MIN_CONFIDENCE or not e.is_root:
         return e
     return Explanation(
         "unclassified",
@@ -278,35 +296,50 @@ def _honest(e: Explanation) -> Explanation:
     )
 
 
-def _hint(f: Failure, e: Explanation, spec: Spec = SEED) -> str:
-    root = e.evidence.get("consequence_of")
+def _hint(e: Explanation, spec: Spec = SEED) -> str:
+    root = e.consequence_of
     if not root:
         return make_hint(e.id, e.detail, e.fix, spec)
     if root == "hidden-state":
         return stale_hint()
-    if e.evidence.get("nan_repeat"):
+    if e.nan_repeat:
         return nan_repeat_hint(e.detail, root)
-    if e.evidence.get("shape_error"):
+    if e.shape_error:
         return shape_error_hint(e.detail, root, e.id)
     if e.id == "missing-bias-in-forward":
         return forward_hint()
-    return consequence_hint(root, e.id, bool(e.evidence.get("same_layer")), spec)
+    return consequence_hint(root, e.id, e.same_layer, spec)
 
 
-def _json_safe(value) -> bool:
+def _json_safe(value: object) -> bool:
     return isinstance(value, (int, float, str, type(None))) or (
         isinstance(value, list) and all(isinstance(v, (int, float, str)) for v in value)
     )
 
 
-def diagnose(report: Report, spec: Spec = SEED) -> None:
-    """Fill ``diagnosis``, ``confidence``, ``hint`` and ``evidence`` on every failure of ``report``."""
+def _diagnosis(e: Explanation, spec: Spec) -> Diagnosis:
+    evidence: dict[str, EvidenceValue] = {k: v for k, v in e.evidence.items() if _json_safe(v)}
+    return Diagnosis(
+        id=e.id,
+        confidence=round(max(0.0, min(1.0, e.confidence)), 2),
+        hint=_hint(e, spec),
+        detail=e.detail,
+        consequence_of=e.consequence_of,
+        same_bug_as=e.same_bug_as,
+        evidence=evidence,
+    )
+
+
+def diagnose(report: Report, spec: Spec = SEED) -> dict[FailureKey, Diagnosis]:
+    """The likely bug behind every folded failure of ``report``, by the failure's key.
+
+    ``report`` is only read: :func:`diagnosed` returns the report with these attached.
+    """
     ctx = Context(report.run.results, spec)
-    found = [(f, _honest(_patterns(ctx, f, _explain(ctx, f)))) for f in report.failures if f.check in RULES]
-    for f, e in _consolidate(ctx, found):
-        f.diagnosis = e.id
-        f.confidence = round(max(0.0, min(1.0, e.confidence)), 2)
-        f.hint = _hint(f, e, ctx.spec)
-        f.evidence.update({k: v for k, v in e.evidence.items() if _json_safe(v)})
-        if e.detail:
-            f.evidence.setdefault("detail", e.detail)
+    found = [(f, _honest(_patterns(ctx, f, _explain(ctx, f)))) for f in report.failures if f.check in CHECK_RULES]
+    return {f.key: _diagnosis(e, ctx.spec) for f, e in _consolidate(ctx, found, report.sightings)}
+
+
+def diagnosed(report: Report, spec: Spec = SEED) -> Report:
+    """A copy of ``report`` that carries its :func:`diagnose` findings."""
+    return replace(report, diagnoses=diagnose(report, spec))

@@ -18,6 +18,7 @@ Two kinds of candidates:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -74,9 +75,19 @@ class Explanation:
     id: str
     detail: str
     confidence: float
-    evidence: dict
+    evidence: dict[str, Any]  # the numbers and patterns behind it, e.g. {"factor": 2.0}
     delta: Tensor | None = None
     fix: str = ""  # what to change, when the id's general advice doesn't fit (see hints.FIXES)
+    consequence_of: str | None = None  # the label of the root it only inherits from (W[2], loss, hidden-state)
+    same_layer: bool = False  # a consequence in the root's own layer
+    same_bug_as: str | None = None  # where the same bug was first reported
+    nan_repeat: bool = False  # a hidden-state failure that is only NaN met again
+    shape_error: bool = False  # a call's shape error that the root's bug explains
+
+    @property
+    def is_root(self) -> bool:
+        """Whether this is a bug of its own, not an inherited error."""
+        return self.consequence_of is None
 
 
 def penalty_grad(facts: CaseFacts, layer: int) -> dict[str, Tensor]:

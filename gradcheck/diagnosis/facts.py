@@ -19,8 +19,9 @@ import torch
 from torch import Tensor
 
 from ..cases import make_case, parse_dtype
-from ..checker import CaseResult, Failure
+from ..checker import CaseResult
 from ..compare import TOLERANCES, allowed_error
+from ..records import Failure
 from ..spec import SEED, Spec
 
 __all__ = ["CaseFacts", "Key", "agrees", "failure_label", "label", "residual"]

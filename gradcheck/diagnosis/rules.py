@@ -2,7 +2,7 @@
 
 Structural checks (an exception, a dtype, a mutated input) prove their bug by themselves; value
 checks ask the per-case walk (:mod:`.walk`) and let every case that showed the same problem
-vote; shape checks ask :mod:`.shapes`. A consequence carries ``evidence["consequence_of"]``.
+vote; shape checks ask :mod:`.shapes`. A consequence names its root in ``consequence_of``.
 """
 
 from __future__ import annotations
@@ -15,17 +15,21 @@ from dataclasses import replace
 import torch
 
 from ..cases import CaseSpec
-from ..checker import CaseResult, Failure
+from ..checker import CaseResult
+from ..records import Failure, describe_failure
 from ..spec import Spec
+from ..vocabulary import CoreCheck
 from .explanations import Explanation
 from .facts import CaseFacts, Key, failure_label, label
 from .forward import gradients_are_bias_free, loss_is_bias_free
 from .hints import loss_words
 from .patterns import depth_partition, echoes_earlier_call, owner_map, same_key, unit_width_partition
 from .shapes import explain_shape
-from .walk import Finding, analyse_case, describe_difference, nan_findings, saturation_note
+from .walk import WalkStep, analyse_case, describe_difference, nan_findings, saturation_note
 
-__all__ = ["RULES", "Context"]
+__all__ = ["CHECK_RULES", "Context", "Rule"]
+
+Rule = Callable[["Context", Failure], Explanation]
 
 _UNPACK = re.compile(r"(not enough|too many) values to unpack")
 
@@ -42,7 +46,7 @@ class Context:
         )
         self.echo = None if self.stateful else echoes_earlier_call(results)  # state the repeat check missed
         self._facts: dict[int, CaseFacts] = {}
-        self._walks: dict[int, dict[Key, Finding]] = {}
+        self._walks: dict[int, dict[Key, WalkStep]] = {}
 
     def facts(self, result: CaseResult) -> CaseFacts:
         if id(result) not in self._facts:
@@ -52,7 +56,7 @@ class Context:
             self._facts[id(result)] = CaseFacts(result, spec)
         return self._facts[id(result)]
 
-    def walk(self, result: CaseResult) -> dict[Key, Finding]:
+    def walk(self, result: CaseResult) -> dict[Key, WalkStep]:
         if id(result) not in self._walks:
             self._walks[id(result)] = analyse_case(self.facts(result))
         return self._walks[id(result)]
@@ -100,7 +104,7 @@ def _consequence(root: Key, root_ex: Explanation | None, layer: int | None) -> E
     """A failure that only inherits ``root``'s error: the root's id, marked as a consequence."""
     id_ = root_ex.id if root_ex else "unclassified"
     confidence = root_ex.confidence if root_ex else 0.5
-    return Explanation(id_, "", confidence, {"consequence_of": label(root), "same_layer": root[0] == layer})
+    return Explanation(id_, "", confidence, {}, consequence_of=label(root), same_layer=root[0] == layer)
 
 
 # -- value checks ----------------------------------------------------------------------------
@@ -110,7 +114,7 @@ def gradient_values(ctx: Context, f: Failure) -> Explanation:
     result = ctx.result_of(f)
     key = (f.layer, f.param)
     if gradients_are_bias_free(ctx.facts(result)):
-        return Explanation("missing-bias-in-forward", "", 0.9, {"consequence_of": "loss", "same_layer": False})
+        return Explanation("missing-bias-in-forward", "", 0.9, {}, consequence_of="loss")
     finding = ctx.walk(result).get(key)
     if finding is None:
         return Explanation("unclassified", "the walk found nothing to say about this gradient", 0.3, {})
@@ -172,13 +176,15 @@ def finite(ctx: Context, f: Failure) -> Explanation:
     result = ctx.result_of(f)
     facts = ctx.facts(result)
     key = (f.layer, f.param)
-    finding = nan_findings(facts).get(key, Finding("root"))
-    if finding.status == "consequence":
+    finding = nan_findings(facts).get(key, WalkStep("root"))
+    if finding.status == "consequence" and finding.root is not None:
         return Explanation(
             "numerical-instability",
             "",
             0.9,
-            {"consequence_of": label(finding.root), "same_layer": finding.root[0] == f.layer},
+            {},
+            consequence_of=label(finding.root),
+            same_layer=finding.root[0] == f.layer,
         )
     note = saturation_note(facts, key)
     largest = max(float(z.abs().max()) for z in facts.zs)
@@ -258,7 +264,7 @@ def _loss_penalty(facts: CaseFacts, got: float, expected: float) -> Explanation 
 
 def _unfinished(result: CaseResult) -> bool:
     """The template's blanks are still blank: the loss is None, or no gradient was filled in."""
-    loss_none = any(g.check == "loss-value" and g.kind == "type" and "NoneType" in g.message for g in result.failures)
+    loss_none = any(g.check == "loss-value" and g.kind == "type" and g.got == "NoneType" for g in result.failures)
     missing = sum(g.check == "gradient-types" and g.kind == "missing" for g in result.failures)
     return loss_none or missing == 2 * result.case.depth
 
@@ -277,10 +283,11 @@ def loss_value(ctx: Context, f: Failure) -> Explanation:
     if f.kind != "value":
         return Explanation(
             "unclassified",
-            f.message,
+            describe_failure(f),
             0.8,
             {},
-            fix="Return the loss as a number or a float tensor (0-d, or the seed's elementwise ½ (a⁽ᴸ⁾ − ȳ)², which is summed).",
+            fix="Return the loss as a number or a float tensor "
+            "(0-d, or the seed's elementwise ½ (a⁽ᴸ⁾ − ȳ)², which is summed).",
         )
     result = ctx.result_of(f)
     facts = ctx.facts(result)
@@ -311,7 +318,8 @@ def loss_value(ctx: Context, f: Failure) -> Explanation:
         )
     return Explanation(
         "unclassified",
-        f"the loss is {ratio:.4g} times the true one and the gradients are wrong too: check the forward pass z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f(z⁽ˡ⁾)",
+        f"the loss is {ratio:.4g} times the true one and the gradients are wrong too: "
+        "check the forward pass z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f(z⁽ˡ⁾)",
         0.5,
         {"ratio": ratio},
     )
@@ -326,10 +334,9 @@ def _raised(f: Failure) -> Callable[[CaseResult], bool]:
 
 def call(ctx: Context, f: Failure) -> Explanation:
     if f.kind == "timeout":
-        return Explanation("timeout", f.message, 0.9, {})
-    error, _, where = f.message.partition(" (at ")
-    where = f.evidence.get("where") or where.rstrip(")")
-    quoted = f"{error}" + (f" at {where}" if where else "")
+        return Explanation("timeout", describe_failure(f), 0.9, {})
+    error, where = str(f.error), f.where
+    quoted = error + (f" at {where}" if where else "")
     if _UNPACK.search(error):
         return Explanation(
             "wrong-depth-handling",
@@ -340,22 +347,24 @@ def call(ctx: Context, f: Failure) -> Explanation:
     if unit_width_partition(ctx.results, _raised(f)):
         return Explanation("width-one-layer", f"the call raises {quoted}, exactly when a layer has width 1", 0.9, {})
     depths = depth_partition(ctx.results, _raised(f))
-    pattern = (
-        f", only for networks of depth {', '.join(map(str, sorted(depths[0])))} (depth {', '.join(map(str, sorted(depths[1])))} runs)"
-        if depths
-        else ""
-    )
+    pattern = ""
+    if depths:
+        failing, running = (", ".join(map(str, sorted(d))) for d in depths)
+        pattern = f", only for networks of depth {failing} (depth {running} runs)"
     return Explanation(
         "exception", f"the call raised {quoted}{pattern}", 0.95, {"pattern": pattern.strip(", ") or None}
     )
 
 
-_CONTRACT = "Return (loss, W_grads, b_grads): the loss, then lists of plain torch tensors, one per layer, shaped like W[l] and b[l]."
+_CONTRACT = (
+    "Return (loss, W_grads, b_grads): the loss, then lists of plain torch tensors, "
+    "one per layer, shaped like W[l] and b[l]."
+)
 
 
 def returns(ctx: Context, f: Failure) -> Explanation:
-    detail = f.message
-    if "returned None" in f.message:
+    detail = describe_failure(f)
+    if f.got == "NoneType":
         detail += ": is the return statement missing?"
     return Explanation("unclassified", detail, 0.9, {}, fix=_CONTRACT)
 
@@ -368,7 +377,7 @@ def gradient_count(ctx: Context, f: Failure) -> Explanation:
             0.9,
             {},
         )
-    return Explanation("unclassified", f.message, 0.7, {}, fix=_CONTRACT)
+    return Explanation("unclassified", describe_failure(f), 0.7, {}, fix=_CONTRACT)
 
 
 def gradient_types(ctx: Context, f: Failure) -> Explanation:
@@ -381,24 +390,24 @@ def gradient_types(ctx: Context, f: Failure) -> Explanation:
     if f.kind == "subclass":
         return Explanation(
             "unclassified",
-            f.message,
+            describe_failure(f),
             0.8,
             {},
             fix="Return plain tensors: don't wrap the gradients (nn.Parameter, subclasses); .detach() them if needed.",
         )
-    return Explanation("unclassified", f.message, 0.8, {}, fix=_CONTRACT)
+    return Explanation("unclassified", describe_failure(f), 0.8, {}, fix=_CONTRACT)
 
 
-def _structural(id_: str) -> Callable[[Context, Failure], Explanation]:
+def _structural(id_: str) -> Rule:
     def rule(ctx: Context, f: Failure) -> Explanation:
-        return Explanation(id_, f.message, 0.95, {})
+        return Explanation(id_, describe_failure(f), 0.95, {})
 
     return rule
 
 
 def _nan_repeat(results: list[CaseResult], f: Failure) -> bool:
     """Whether a hidden-state failure is only NaN met again: NaN ≠ NaN, so a twice-NaN repeat "differs"."""
-    changed = f.evidence.get("changed") or []
+    changed = f.tensors
     again = next((r for r in results if any(g is f for g in r.failures)), None)
     first = next((r for r in results if again is not None and r.case == again.case and r is not again), None)
     if first is None or not changed:
@@ -418,18 +427,21 @@ def hidden_state(ctx: Context, f: Failure) -> Explanation:
     if _nan_repeat(ctx.results, f):
         first = next(r for r in ctx.results if r.case == f.case)
         root = next((g for g in first.failures if g.check == "finite"), None)
-        changed = ", ".join(f.evidence.get("changed") or [])
+        changed = ", ".join(f.tensors)
         id_ = finite(ctx, root).id if root else "numerical-instability"
         return Explanation(
             id_,
             f"the repeated call returned the same non-finite {changed} again (NaN ≠ NaN): not state between calls",
             0.9,
-            {"consequence_of": failure_label(root) if root else "finite", "nan_repeat": True},
+            {},
+            consequence_of=failure_label(root) if root else "finite",
+            nan_repeat=True,
         )
-    return Explanation("hidden-state", f.message, 0.95, {})
+    return Explanation("hidden-state", describe_failure(f), 0.95, {})
 
 
-RULES: dict[str, Callable[[Context, Failure], Explanation]] = {
+# The rule that explains a failure of each check of the checker core.
+CHECK_RULES: dict[CoreCheck, Rule] = {
     "call": call,
     "returns": returns,
     "loss-value": loss_value,

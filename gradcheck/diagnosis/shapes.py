@@ -164,12 +164,20 @@ def _fallback(facts: CaseFacts, key: Key, got: list) -> Explanation:
     )
 
 
-RULES: tuple[Rule, ...] = (_bias_keeps_batch, _swapped, _reversed, _transposed, _width_one, _outer_vector, _other_layer)
+SHAPE_RULES: tuple[Rule, ...] = (
+    _bias_keeps_batch,
+    _swapped,
+    _reversed,
+    _transposed,
+    _width_one,
+    _outer_vector,
+    _other_layer,
+)
 
 
 def explain_shape(facts: CaseFacts, key: Key, got: list) -> Explanation:
     """The first rule that names the shape, else ``unclassified`` with the shapes it matches."""
-    for rule in RULES:
+    for rule in SHAPE_RULES:
         found = rule(facts, key, list(got))
         if found:
             return found

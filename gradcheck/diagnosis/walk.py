@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from ..checker import PARAMS
+from ..vocabulary import PARAMS
 from .explanations import (
     Explanation,
     bias_candidates,
@@ -31,11 +31,11 @@ from .explanations import (
 )
 from .facts import CaseFacts, Key, residual
 
-__all__ = ["Finding", "analyse_case", "describe_difference", "nan_findings", "saturation_note"]
+__all__ = ["WalkStep", "analyse_case", "describe_difference", "nan_findings", "saturation_note"]
 
 
 @dataclass(frozen=True)
-class Finding:
+class WalkStep:
     """What the walk concluded about one failing gradient of one case."""
 
     status: str  # "root" | "consequence" | "unexplained"
@@ -89,17 +89,17 @@ def _infer_delta(facts: CaseFacts, layer: int, observed: dict[str, Tensor]) -> T
 
 def _own_error(
     facts: CaseFacts, layer: int, param: str, delta: Tensor, got: Tensor, expected: Tensor, lost_at: Key | None
-) -> Finding:
+) -> WalkStep:
     """A tensor wrong on its own, from a right δ⁽ˡ⁾: its local explanation, or the evidence."""
     found = _local(facts, layer, param, delta, got, expected)
     if found:
-        return Finding("root", found, after=lost_at)
-    return Finding("unexplained", after=lost_at, evidence=describe_difference(got, expected))
+        return WalkStep("root", found, after=lost_at)
+    return WalkStep("unexplained", after=lost_at, evidence=describe_difference(got, expected))
 
 
-def analyse_case(facts: CaseFacts) -> dict[Key, Finding]:
-    """A :class:`Finding` for every gradient-values failure of the case, root cause first."""
-    findings: dict[Key, Finding] = {}
+def analyse_case(facts: CaseFacts) -> dict[Key, WalkStep]:
+    """A :class:`WalkStep` for every gradient-values failure of the case, root cause first."""
+    findings: dict[Key, WalkStep] = {}
     upper: Tensor | None = None  # the implementation's δ⁽ˡ⁺¹⁾; None at the output, or when lost
     root_above: Key | None = None  # the root whose δ error the layers below inherit
     lost_at: Key | None = None  # where the walk lost track of the implementation's δ
@@ -115,9 +115,9 @@ def analyse_case(facts: CaseFacts) -> dict[Key, Finding]:
                 if p not in consistent:
                     findings[(layer, p)] = _own_error(facts, layer, p, delta, observed[p], expected[p], lost_at)
                 elif root_above:
-                    findings[(layer, p)] = Finding("consequence", root=root_above)
+                    findings[(layer, p)] = WalkStep("consequence", root=root_above)
                 else:  # cannot happen: agreeing with the truth is passing
-                    findings[(layer, p)] = Finding(
+                    findings[(layer, p)] = WalkStep(
                         "unexplained", evidence=describe_difference(observed[p], expected[p])
                     )
             upper, lost_at = delta, None
@@ -132,8 +132,8 @@ def analyse_case(facts: CaseFacts) -> dict[Key, Finding]:
         local = {p: _local(facts, layer, p, delta, observed[p], expected[p]) for p in observed}
         if whole and not (all(local.values()) and whole.confidence < min(e.confidence for e in local.values())):
             root = (layer, failing[0])
-            findings[root] = Finding("root", whole, after=lost_at)
-            findings.update({(layer, p): Finding("consequence", whole, root=root) for p in failing[1:]})
+            findings[root] = WalkStep("root", whole, after=lost_at)
+            findings.update({(layer, p): WalkStep("consequence", whole, root=root) for p in failing[1:]})
             upper, root_above = whole.delta, root
             continue
         for p in failing:
@@ -149,7 +149,7 @@ def analyse_case(facts: CaseFacts) -> dict[Key, Finding]:
     return findings
 
 
-def nan_findings(facts: CaseFacts) -> dict[Key, Finding]:
+def nan_findings(facts: CaseFacts) -> dict[Key, WalkStep]:
     """Non-finite gradients: the highest one is the root; NaN flows down δ, so the rest inherit it."""
     keys = sorted(
         ((f.layer, f.param) for f in facts.result.failures if f.check == "finite"),
@@ -158,8 +158,8 @@ def nan_findings(facts: CaseFacts) -> dict[Key, Finding]:
     if not keys:
         return {}
     root = keys[0]
-    found = {root: Finding("root")}
-    found.update({k: Finding("consequence", root=root) for k in keys[1:]})
+    found = {root: WalkStep("root")}
+    found.update({k: WalkStep("consequence", root=root) for k in keys[1:]})
     return found
 
 

@@ -18,7 +18,7 @@ from ..adapters import wrap
 from ..api import adapter_search_space
 from ..cases import builtin_cases
 from ..checker import Run, check_cases
-from ..diagnosis import diagnose
+from ..diagnosis import diagnosed
 from ..explore import explore
 from ..loading import LoadError, notebook_cells
 from ..report import Report, build_report
@@ -118,8 +118,7 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
     if not settings.judged_as_seed:
         warnings.append(f"judged with {replace(settings, spec=spec).describe()}")
     report = build_report(label, run, seed=rubric.seed, function=rubric.function, output=fn.output, warnings=warnings)
-    diagnose(report, spec)
-    return report
+    return diagnosed(report, spec)
 
 
 def assess(

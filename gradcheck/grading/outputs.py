@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..checker import Failure
+from ..records import failure_lines
 from .assess import Assessment
 from .rubric import Rubric
 from .score import PolicyScore, TestScore
@@ -60,36 +60,6 @@ def atomic_write(path: str | os.PathLike, text: str) -> None:
         raise
 
 
-# -- text of one failure ---------------------------------------------------------------------
-
-
-def _where(f: Failure) -> str:
-    if f.layer is not None:
-        return f"layer {f.layer}" + (f" {f.param}" if f.param else "")
-    return f.param or "whole call"
-
-
-def _network(f: Failure) -> str:
-    c = f.case
-    if c is None:
-        return ""
-    return f"widths {'-'.join(map(str, c.widths))}, batch {c.batch}, {c.dtype}, {c.regime} values"
-
-
-def failure_lines(f: Failure, reproduce: str) -> list[str]:
-    """A failure as lines: what, the likely bug and its hint, the smallest network, a command."""
-    lines = [f"{f.check} ({_where(f)}): {f.message}"]
-    if f.diagnosis:
-        confidence = f" ({f.confidence:.0%})" if f.confidence is not None else ""
-        lines.append(f"likely bug: {f.diagnosis}{confidence}: {f.hint or ''}".rstrip(": "))
-    elif f.hint:
-        lines.append(f"hint: {f.hint}")
-    if f.case is not None:
-        lines.append(f"smallest failing network: {_network(f)}")
-        lines.append(f"reproduce: {reproduce}")
-    return lines
-
-
 # -- results.json ----------------------------------------------------------------------------
 
 
@@ -104,7 +74,7 @@ def _test_output(t: TestScore, a: Assessment) -> str:
     if t.note:
         lines.append(t.note)
     for f in t.failures[:_FAILURES_SHOWN]:
-        lines += ["", *failure_lines(f, a.report.reproduce(f) if a.report else "")]
+        lines += ["", *(a.report.lines(f) if a.report else failure_lines(f, None, ""))]
     if len(t.failures) > _FAILURES_SHOWN:
         lines.append(f"... and {len(t.failures) - _FAILURES_SHOWN} more problem(s)")
     return "\n".join(lines)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..cases import CaseSpec
-from ..checker import CaseResult, Failure
+from ..checker import CaseResult
+from ..records import Failure
 from ..report import Report
 from .policies import Finding
 from .rubric import Policy, Rubric, RubricTest, applies
