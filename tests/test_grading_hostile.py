@@ -23,12 +23,13 @@ import pytest
 from gradcheck import cli
 from gradcheck.grading import DEFAULT_RUBRIC, grade_batch, parse_rubric
 from gradcheck.grading.assess import limits_for
+from gradcheck.grading.discover import Source
 from gradcheck.grading.escape import FORMULA_STARTS, csv_cell, safe_name, safe_text
 from gradcheck.grading.outputs import write_grades_csv
 from gradcheck.grading.policies import check_policies
 from gradcheck.grading.rubric import Policy
 from gradcheck.grading.seal import KEY_FILE, shielded
-from gradcheck.grading.vet import Caps, inspect_policies
+from gradcheck.grading.vet import Caps, inspect_policies, vet
 from gradcheck.sandbox import Isolation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,6 +200,16 @@ def test_oversized_files_and_notebooks_are_refused_before_anything_parses_them(t
     assert "has 3 cells, over the limit of 2" in outputs["small.ipynb"]
     assert "huge.py is 11.0 MB, over the limit of 10 MB (--max-file-mb)" in outputs["huge.py"]
     assert all(float(row["score"]) == 0 for row in _csv(out).values())
+
+
+def test_a_notebook_the_library_cannot_read_in_time_is_refused(tmp_path):
+    path = tmp_path / "wide.ipynb"
+    cell = {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [], "execution_count": None}
+    metadata = {f"key{i}": i for i in range(100_000)}  # few cells, but slow to validate
+    path.write_text(json.dumps({"cells": [cell], "metadata": metadata, "nbformat": 4, "nbformat_minor": 4}))
+    source = Source("wide.ipynb", path, path)
+    assert vet(source, Caps(parse_seconds=0.01)) == "wide.ipynb could not be read as a notebook within 0.01 s"
+    assert vet(source, Caps(parse_seconds=600)) is None
 
 
 def test_policy_parsing_runs_in_a_child_with_a_time_limit():

@@ -8,7 +8,9 @@ takes minutes to parse in C, where no signal interrupts it). So:
 
 - an entry file larger than :attr:`Caps.max_file_mb`, or a notebook with more than
   :attr:`Caps.max_cells` cells (counted with a plain JSON read, before any notebook library sees
-  it), is refused with one line: it earns 0 and is never loaded;
+  it), or one the notebook library cannot read within :attr:`Caps.parse_seconds` (a time limit
+  by ``SIGALRM``: grading runs in each worker's main thread), is refused with one line: it earns
+  0 and is never loaded;
 - the policies parse the code in a separate, plain interpreter (no torch, no harness state)
   with a memory limit, killed after :attr:`Caps.parse_seconds`: then the policies say "not
   inspected", and grading goes on.
@@ -24,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..invoke import call_contained
+from ..loading import notebook_cells
 from . import policies as policies_module
 from .discover import Source
 from .policies import Finding
@@ -81,6 +85,8 @@ def vet(source: Source, caps: Caps) -> str | None:
         cells = _cell_count(entry)
         if cells is not None and cells > caps.max_cells:
             return f"{entry.name} has {cells} cells, over the limit of {caps.max_cells} (--max-cells)"
+        if call_contained(notebook_cells, str(entry), timeout=caps.parse_seconds).timed_out:
+            return f"{entry.name} could not be read as a notebook within {caps.parse_seconds:g} s"
     return None
 
 
