@@ -277,11 +277,12 @@ def test_results_edited_by_hand_or_copied_are_graded_again(tmp_path):
         (["gradescope", "--root", "OUT", "--timeout", "inf"], None, "'inf' is not a finite positive number"),
         (["grade", "SUBS", "--out", "OUT"], ("points = 1\nchecks", "points = nan\nchecks"), "tests[0].points is nan"),
         (["grade", "SUBS", "--out", "OUT"], ("timeout = 3 ", "timeout = inf "), "sandbox.timeout is inf"),
-        (["grade", "SUBS", "--out", "OUT"], ("points = 0\n", "points = -inf\n"), "policies[0].points is -inf"),
+        (["grade", "SUBS", "--out", "OUT"], ("points = 0\n", "points = inf\n"), "policies[0].points is inf"),
     ],
 )
 def test_the_graders_own_inputs_are_checked(tmp_path, capsys, args, rubric, message):
     (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "a.py").write_text("x = 1\n")  # a submission: each check must come before grading
     (tmp_path / "file").write_text("not a folder")
     arguments = [
         {"SUBS": str(tmp_path / "subs"), "OUT": str(tmp_path / "out"), "FILE": str(tmp_path / "file")}.get(a, a)
