@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .vet import Caps
 
 __all__ = ["add_grade_command", "add_gradescope_command", "finite_positive"]
 
@@ -57,7 +61,7 @@ def _sandbox_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _caps(args: argparse.Namespace):
+def _caps(args: argparse.Namespace) -> Caps:
     from .vet import Caps
 
     return Caps(max_file_mb=args.max_file_mb, max_cells=args.max_cells)

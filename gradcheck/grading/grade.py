@@ -43,7 +43,7 @@ from .discover import Source, discover, fingerprint
 from .escape import safe_data, safe_name, safe_text
 from .outputs import atomic_write, error_results, note_row, row_from_results, write_grades_csv
 from .rubric import Rubric
-from .seal import Seal, forget_key, shielded
+from .seal import KEY_FILE, Seal, forget_key, shielded
 from .vet import DEFAULT_CAPS, Caps
 
 __all__ = ["Batch", "GradeError", "grade_batch", "grade_one", "settings_digest"]
@@ -334,9 +334,15 @@ def _trust(out: Path, isolation: Isolation, regrade: bool) -> tuple[Seal, Seal |
     """The seal this batch signs with, and the one stored results must carry (None: trust none).
     Decided before any submission runs."""
     if shielded(isolation):
-        seal = Seal.of_folder(out)
+        try:
+            seal = Seal.of_folder(out)
+        except (OSError, ValueError) as exc:
+            raise GradeError(f"cannot use the key {out / KEY_FILE}: {exc}") from None
         return seal, (None if regrade else seal)
-    forget_key(out)  # nothing a submission of this batch could read will ever verify
+    try:
+        forget_key(out)  # nothing a submission of this batch could read will ever verify
+    except OSError as exc:
+        raise GradeError(f"cannot remove the key {out / KEY_FILE}: {exc.strerror}") from None
     return Seal.ephemeral(), None
 
 
