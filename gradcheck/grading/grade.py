@@ -287,7 +287,7 @@ class _Writer:
                 return
             except Exception as exc:  # noqa: BLE001 - gradcheck failed on this one; the batch goes on
                 error = f"writing its results failed: {describe(exc)}"
-        self._failed(name, display, safe_text(error))
+        self._failed(name, display, safe_name(error))  # one line, wherever it is shown
 
     def _graded(self, name: str, display: str, done: dict) -> None:
         results = self.seal.sign(name, safe_data(done["results"]))
@@ -306,6 +306,8 @@ class _Writer:
     def _failed(self, name: str, display: str, error: str) -> None:
         """Score 0 and a note: in the row, and (best effort) in its results.json and feedback.md."""
         self.batch.errors[name] = error
+        if name in self.batch.graded:  # it failed after its row was taken
+            self.batch.graded.remove(name)
         self.batch.rows[name] = note_row(display, f"internal error: {error}", self.rubric)
         message = (
             f"gradcheck could not grade this submission ({error}); the score is 0 for now. Please tell your instructor."
@@ -394,7 +396,7 @@ def grade_batch(
             for line in ignored:
                 progress.log(line)
             for name, why in batch.refused.items():
-                progress.log(f"refused {safe_name(name)}: {why}")
+                progress.log(f"refused {safe_name(name)}: {safe_name(why)}")
             if batch.skipped:
                 progress.log(
                     f"{len(batch.skipped)} submission(s) already graded and unchanged: skipped"
