@@ -359,7 +359,7 @@ def test_batch_grades_csv(batch):
     result, _, out, _ = batch
     with open(out / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["submission", "score", "max_score", *RUBRIC.columns]
+    assert list(rows[0]) == ["submission", "score", "max_score", *RUBRIC.columns, "note"]
     assert [r["submission"] for r in rows] == sorted([*EXPECTED, "seed_bug.py"])  # each once, nothing planted
     for row in rows:
         assert (

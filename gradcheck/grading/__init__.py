@@ -5,6 +5,8 @@
 - :mod:`.assess`: one submission in its sandbox, checked by the core, scored.
 - :mod:`.score`: the rubric's points from the core's results (positive evidence only).
 - :mod:`.outputs`: ``results.json`` (Gradescope), ``feedback.md``, ``grades.csv``; atomic writes.
+- :mod:`.escape`: text from a submission made safe to write; :mod:`.seal`: stored results a
+  resumed batch can trust; :mod:`.vet`: what the grader reads of a submission, bounded.
 - :mod:`.grade`: the batch (workers, resume, progress); :mod:`.gradescope`: one Gradescope run.
 - :mod:`.cli`: ``gradcheck grade`` and ``gradcheck gradescope``.
 

@@ -23,10 +23,11 @@ from ..explore import explore
 from ..loading import LoadError, notebook_cells
 from ..report import Report, build_report
 from ..sandbox import Isolation, Limits, LoadOutcome, SandboxedFunction
+from ..sandbox.remote import MAX_SUBMISSION_BYTES
 from .discover import Source
-from .policies import check_policies
 from .rubric import Rubric
 from .score import Score, score_submission
+from .vet import DEFAULT_CAPS, Caps, inspect_policies, vet
 
 __all__ = ["Assessment", "assess", "limits_for"]
 
@@ -54,8 +55,9 @@ def limits_for(rubric: Rubric, *, timeout: float | None = None, memory_mb: int |
     return Limits(call_timeout=float(timeout or rubric.timeout), memory_mb=int(memory_mb or rubric.memory_mb))
 
 
-def _sources(source: Source) -> list[tuple[str, str]]:
-    """The code policies inspect: the entry (a notebook's code cells) and the folder's .py files."""
+def _sources(source: Source, caps: Caps) -> list[tuple[str, str]]:
+    """The code policies inspect: the entry (a notebook's code cells) and the folder's .py files
+    (those within the size cap; the entry itself has passed :func:`~gradcheck.grading.vet.vet`)."""
     found = []
     if source.entry is not None:
         try:
@@ -69,9 +71,15 @@ def _sources(source: Source) -> list[tuple[str, str]]:
         except (LoadError, OSError):
             pass
     if source.folder is not None:
+        budget = MAX_SUBMISSION_BYTES  # what the sandbox copies at most; beyond it, loading fails anyway
         for path in sorted(source.folder.rglob("*.py"))[:200]:
-            if path != source.entry and path.is_file() and not path.is_symlink():
-                found.append((str(path.relative_to(source.folder)), path.read_text(encoding="utf-8", errors="replace")))
+            if path == source.entry or not path.is_file() or path.is_symlink():
+                continue
+            size = path.stat().st_size
+            if size > caps.max_file_mb * (1 << 20) or size > budget:
+                continue
+            budget -= size
+            found.append((str(path.relative_to(source.folder)), path.read_text(encoding="utf-8", errors="replace")))
     return found
 
 
@@ -128,12 +136,16 @@ def assess(
     limits: Limits,
     isolation: Isolation | None = None,
     hide: Sequence[str | os.PathLike] = (),
+    caps: Caps = DEFAULT_CAPS,
 ) -> Assessment:
-    """Grade ``source`` under ``rubric`` in a sandbox with ``limits``."""
+    """Grade ``source`` under ``rubric`` in a sandbox with ``limits``; what the grader reads
+    itself is bounded by ``caps``."""
     started = time.monotonic()
-    findings = check_policies(rubric.policies, _sources(source))
-    if source.entry is None:
-        load = LoadOutcome(False, f"no .py or .ipynb file in {source.name} defines {rubric.function}")
+    refused = vet(source, caps)
+    findings = inspect_policies(rubric.policies, [] if refused else _sources(source, caps), caps.parse_seconds)
+    if source.entry is None or refused:
+        why = refused or f"no .py or .ipynb file in {source.display} defines {rubric.function}"
+        load = LoadOutcome(False, why)
         return Assessment(
             source,
             score_submission(rubric, None, findings, unloaded=load.error or ""),

@@ -4,6 +4,14 @@ A submissions folder holds ``.py``/``.ipynb`` files (one submission each) or fol
 student, helpers included). In a student's folder the entry is its only ``.py``/``.ipynb`` file,
 else the one that defines the function, preferring the top level. Names are the file or folder
 names, so ``DIR/<name>/`` in the outputs is predictable.
+
+The folder is input too, and nothing in it is followed or skipped silently: a top-level symbolic
+link is refused (never followed: it could point at a root-only file or at the reference), and so
+is a name the output folder needs for itself (:data:`RESERVED`); both get a row saying so.
+Hidden entries (``.name``, ``__name``) and other files are ignored with a line each. Names are
+kept exactly (an undecodable byte stays a surrogate-escaped character, so the output folder's
+name is the same bytes); they are escaped wherever they are shown
+(:func:`~gradcheck.grading.escape.safe_name`).
 """
 
 from __future__ import annotations
@@ -15,12 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..defaults import DEFAULT_FUNCTION
+from .escape import safe_name
 
 __all__ = ["RESERVED", "Source", "discover", "find_entry", "fingerprint"]
 
 SUFFIXES = (".py", ".ipynb")
-RESERVED = {"grades.csv"}
+RESERVED = frozenset({"grades.csv", ".gradcheck.lock", ".gradcheck.key"})  # names the output folder uses
 _MAX_SCAN = 2_000  # files looked at in one student's folder
+_DEFINES_BYTES = 1 << 20  # a file is searched for the function's definition only up to this size
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -32,15 +43,23 @@ class Source:
     entry: Path | None  # None: no .py/.ipynb file defines the function
     folder: Path | None = None
     note: str = ""  # how the entry was chosen when that was not obvious
+    refused: str = ""  # why it is not graded at all (a link, a reserved name); "" if it is
 
     @property
     def label(self) -> str:
-        return self.entry.name if self.entry else self.name
+        """The entry's (or the submission's) name, escaped for display."""
+        return safe_name(self.entry.name if self.entry else self.name)
+
+    @property
+    def display(self) -> str:
+        """The submission's name, escaped for display (logs, progress, grades.csv)."""
+        return safe_name(self.name)
 
 
 def _defines(path: Path, function: str) -> bool:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open("rb") as f:
+            text = f.read(_DEFINES_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return False
     return re.search(rf"def\s+{re.escape(function)}\s*\(", text) is not None
@@ -70,19 +89,35 @@ def find_entry(folder: Path, function: str = DEFAULT_FUNCTION) -> tuple[Path | N
 def discover(root: str | os.PathLike, function: str = DEFAULT_FUNCTION) -> tuple[list[Source], list[str]]:
     """The submissions in ``root`` (sorted by name), and what was ignored, one line each."""
     folder = Path(root)
-    sources, ignored = [], []
+    sources: list[Source] = []
+    ignored: list[str] = []
     for path in sorted(folder.iterdir()):
-        name = path.name
-        if name.startswith((".", "__")) or name in RESERVED:
-            continue
-        if path.is_dir():
-            entry, note = find_entry(path, function)
-            sources.append(Source(name, path, entry, path, note))
-        elif path.is_file() and path.suffix in SUFFIXES:
-            sources.append(Source(name, path, path))
+        try:
+            found = _one(path, function)
+        except (OSError, ValueError) as exc:  # unreadable, vanished, a name the OS rejects
+            found = Source(path.name, path, None, refused=f"could not be read ({type(exc).__name__}: {exc})")
+        if isinstance(found, Source):
+            sources.append(found)
         else:
-            ignored.append(f"ignored {name}: not a .py/.ipynb file or a folder")
+            ignored.append(found)
     return sources, ignored
+
+
+def _one(path: Path, function: str) -> Source | str:
+    """The submission at ``path`` (perhaps refused), or the line saying why it is ignored."""
+    name = path.name
+    if path.is_symlink():
+        return Source(name, path, None, refused="a symbolic link: refused, never followed (submit the file itself)")
+    if name in RESERVED:
+        return Source(name, path, None, refused="the name is reserved for the grader's own output: rename it")
+    if name.startswith((".", "__")):
+        return f"ignored {safe_name(name)}: hidden (a name starting with '.' or '__')"
+    if path.is_dir():
+        entry, note = find_entry(path, function)
+        return Source(name, path, entry, path, note)
+    if path.is_file() and path.suffix in SUFFIXES:
+        return Source(name, path, path)
+    return f"ignored {safe_name(name)}: not a .py/.ipynb file or a folder"
 
 
 def fingerprint(source: Source) -> str:
@@ -94,9 +129,11 @@ def fingerprint(source: Source) -> str:
         else sorted(p for p in source.path.rglob("*") if p.is_file() and not p.is_symlink())
     )
     for path in files[:_MAX_SCAN]:
-        digest.update(str(path.relative_to(source.path.parent)).encode() + b"\0")
+        digest.update(os.fsencode(path.relative_to(source.path.parent)) + b"\0")
         try:
-            digest.update(path.read_bytes())
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(_CHUNK), b""):
+                    digest.update(chunk)
         except OSError:
             digest.update(b"<unreadable>")
     return digest.hexdigest()[:16]

@@ -16,26 +16,17 @@ import os
 import sys
 from pathlib import Path
 
-from .outputs import atomic_write
+from .escape import safe_data, safe_text
+from .outputs import atomic_write, error_results
 from .rubric import Rubric, RubricError, load_rubric
+from .vet import DEFAULT_CAPS, Caps
 
 __all__ = ["run_gradescope"]
 
 
-def _error_results(message: str) -> dict:
-    return {
-        "score": 0.0,
-        "execution_time": 0,
-        "output": message,
-        "output_format": "text",
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [],
-    }
-
-
 def _write(root: Path, results: dict) -> None:
-    atomic_write(root / "results" / "results.json", json.dumps(results, indent=2, allow_nan=False, default=str) + "\n")
+    text = json.dumps(safe_data(results), indent=2, allow_nan=False, default=str) + "\n"
+    atomic_write(root / "results" / "results.json", text)
 
 
 def run_gradescope(
@@ -44,11 +35,12 @@ def run_gradescope(
     rubric_path: str | os.PathLike | None = None,
     timeout: float | None = None,
     memory_mb: int | None = None,
+    caps: Caps = DEFAULT_CAPS,
 ) -> int:
     """Grade ``ROOT/submission`` into ``ROOT/results/results.json``; an exit code (0, 2 or 3)."""
     from .assess import assess, limits_for
     from .discover import Source, find_entry, fingerprint
-    from .grade import settings_digest
+    from .grade import describe, settings_digest
     from .outputs import results_json
 
     root = Path(root)
@@ -56,7 +48,7 @@ def run_gradescope(
     try:
         rubric: Rubric = load_rubric(rubric_path or (default if default.exists() else None))
     except RubricError as exc:
-        _write(root, _error_results(f"The autograder is misconfigured ({exc}). Please tell your instructor."))
+        _write(root, error_results(f"The autograder is misconfigured ({exc}). Please tell your instructor."))
         print(f"gradcheck: {exc}", file=sys.stderr)
         return 2
     submission = root / "submission"
@@ -70,23 +62,21 @@ def run_gradescope(
             root / "submission_metadata.json",
             *([rubric_path] if rubric_path else []),
         ]
-        assessment = assess(source, rubric, limits=limits, hide=[str(p) for p in hide])
+        assessment = assess(source, rubric, limits=limits, hide=[str(p) for p in hide], caps=caps)
         results = results_json(
-            assessment, rubric, fingerprint=fingerprint(source), settings=settings_digest(rubric, limits)
+            assessment, rubric, fingerprint=fingerprint(source), settings=settings_digest(rubric, limits, caps)
         )
+        _write(root, results)
     except Exception as exc:  # noqa: BLE001 - a bug of gradcheck; the student still gets a results.json
+        what = describe(exc)
         _write(
             root,
-            _error_results(
-                f"The autograder could not grade this submission ({type(exc).__name__}: {exc}). Please tell your instructor."
-            ),
+            error_results(f"The autograder could not grade this submission ({what}). Please tell your instructor."),
         )
-        print(f"gradcheck: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
+        print(f"gradcheck: internal error: {what} (please report this)", file=sys.stderr)
         return 3
-    _write(root, results)
-    print(
-        f"gradcheck: {source.label}: {results['score']:g}/{assessment.score.max_score:g} in {assessment.seconds:.1f} s"
-    )
+    score = f"{results['score']:g}/{assessment.score.max_score:g}"
+    print(safe_text(f"gradcheck: {source.label}: {score} in {assessment.seconds:.1f} s"))
     for line in assessment.isolation.describe() if assessment.isolation else []:
         print(f"  sandbox: {line}")
     return 0

@@ -23,13 +23,16 @@ from typing import Any
 from .. import __version__
 from ..records import failure_lines
 from .assess import Assessment
+from .escape import csv_cell, safe_text
 from .rubric import Rubric
 from .score import PolicyScore, TestScore
 
 __all__ = [
     "OUTPUT_LIMIT",
     "atomic_write",
+    "error_results",
     "feedback_markdown",
+    "note_row",
     "read_results",
     "results_json",
     "row_from_results",
@@ -41,8 +44,9 @@ _FAILURES_SHOWN = 5
 
 
 def atomic_write(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, nothing else."""
-    path = Path(path)
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, nothing else;
+    whatever a submission put in it is escaped first (:func:`safe_text`), so it always encodes."""
+    path, text = Path(path), safe_text(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -241,16 +245,36 @@ def row_from_results(name: str, results: dict, rubric: Rubric) -> dict:
     return row
 
 
+def note_row(name: str, note: str, rubric: Rubric) -> dict:
+    """A grades.csv row for a submission that has no results: refused, or gradcheck failed on it."""
+    return {"submission": name, "score": 0.0, "max_score": rubric.max_score, "note": note}
+
+
+def error_results(message: str, *, submission: str = "") -> dict:
+    """A results.json that says grading failed (score 0, no tests), in Gradescope's format;
+    it carries no seal, so a resumed batch never takes it for a grade."""
+    results: dict[str, Any] = {
+        "score": 0.0,
+        "execution_time": 0,
+        "output": message,
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+    if submission:
+        results["extra_data"] = {"gradcheck": {"version": __version__, "submission": submission, "error": message}}
+    return results
+
+
 def write_grades_csv(out_dir: str | os.PathLike, rows: Iterable[dict], rubric: Rubric) -> None:
-    """``DIR/grades.csv``: one row per graded submission, sorted by name (atomically)."""
+    """``DIR/grades.csv``: one row per submission, sorted by name (atomically); the last column,
+    ``note``, says why a submission has no grade (refused, or an internal error). Every cell
+    that a spreadsheet would run as a formula is written as text (:func:`csv_cell`)."""
+    columns = ["submission", "score", "max_score", *rubric.columns, "note"]
     buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer,
-        fieldnames=["submission", "score", "max_score", *rubric.columns],
-        extrasaction="ignore",
-        lineterminator="\n",
-    )
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([csv_cell(c) for c in columns])
     for row in sorted(rows, key=lambda r: r["submission"]):
-        writer.writerow(row)
+        writer.writerow([csv_cell(row.get(c, "")) for c in columns])
     atomic_write(Path(out_dir) / "grades.csv", buffer.getvalue())

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -417,12 +418,28 @@ def _check_applicable(rubric: Rubric) -> None:
             raise RubricError(f"test {test.name!r} applies to none of the built-in cases (check its widths and layers)")
 
 
+def _finite(value: Any, where: str) -> None:
+    """Every number in the rubric is finite: TOML's ``nan`` and ``inf`` are no points or limits."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RubricError(f"{where} is {value!r}; numbers in a rubric must be finite")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _finite(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _finite(item, f"{where}[{index}]")
+
+
 def parse_rubric(text: str, source: str = "rubric") -> Rubric:
     """A :class:`Rubric` from TOML text."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{source} is not valid TOML: {exc}") from None
+    try:
+        _finite(data, "")
+    except RubricError as exc:
+        raise RubricError(f"{source}: {exc}") from None
     _known(
         data,
         {
