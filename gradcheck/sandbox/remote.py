@@ -64,6 +64,7 @@ class Limits:
             "core": 0,
             "nofile": 1024,
             "nproc": 512 if isolation.drop_uid is not None else None,
+            "msgqueue": 0,  # no POSIX message queue can be created (without an IPC namespace, none is listed)
         }
 
 
