@@ -202,7 +202,7 @@ def _run_all(todo: list[Source], jobs: int, task: Callable[[Source], dict], fini
             try:
                 for future in cf.as_completed(futures):
                     finished(future.result())
-                    pending.remove(futures[future])
+                    pending.remove(futures.pop(future))  # drop the future: its result is written
                 return
             except cf.process.BrokenProcessPool:
                 continue  # a worker died (not a submission: those run in sandboxes); go on with a new pool
@@ -259,7 +259,8 @@ def grade_batch(
                 text = json.dumps(done["results"], indent=2, allow_nan=False, default=str) + "\n"
                 atomic_write(out / name / "feedback.md", done["feedback"])
                 atomic_write(out / name / "results.json", text)  # last: its presence means "graded"
-                written[name] = {"feedback.md": done["feedback"], "results.json": text}
+                if not isolation.mount:  # a sandbox may reach the output folder: keep what to restore
+                    written[name] = {"feedback.md": done["feedback"], "results.json": text}
                 batch.rows[name] = row_from_results(name, done["results"], rubric)
                 batch.graded.append(name)
                 write_grades_csv(out, batch.rows.values(), rubric)

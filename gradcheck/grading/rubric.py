@@ -15,6 +15,12 @@ called and who judges its values, exactly as in ``[tool.gradcheck]`` (:mod:`grad
     mode = "both"                   # spec | self | both: both judges must agree
 
 ``batch`` defaults to the spec's. A test of ``mode = "self"`` needs float64 cases to judge.
+
+Honest scores: a test that judges no values (none of ``gradient-values``, ``loss-value``: input
+mutation, hidden state, shapes, dtypes, finiteness) earns its points only if the
+implementation's gradients are right in at least one case (some gradient tensor judged right
+where zeros would be wrong), so random tensors of the right shapes, or zeros, earn 0.
+``requires_correct_gradients = false`` on such a test awards its points regardless.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ __all__ = [
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 RULES = ("forbid-autograd", "forbid-imports")
 PARAMS = ("W", "b", "loss")
+VALUE_CHECKS = ("gradient-values", "loss-value")  # the checks that judge numbers, not form or hygiene
 
 
 class RubricError(ValueError):
@@ -72,6 +79,14 @@ class RubricTest:
     visibility: str = "visible"
     tags: tuple[str, ...] = ()
     description: str = ""
+    requires_correct_gradients: bool = True  # see ``gated``: hygiene earns nothing on garbage
+
+    @property
+    def gated(self) -> bool:
+        """Whether this test's points need right gradients in at least one case: a test that
+        judges no values itself (input mutation, hidden state, shapes, ...), unless the rubric
+        says ``requires_correct_gradients = false``."""
+        return self.requires_correct_gradients and not set(self.checks) & set(VALUE_CHECKS)
 
 
 @dataclass(frozen=True)
@@ -321,6 +336,7 @@ def _test(table: Any, index: int) -> RubricTest:
             "visibility",
             "tags",
             "description",
+            "requires_correct_gradients",
         },
         where,
     )
@@ -356,6 +372,7 @@ def _test(table: Any, index: int) -> RubricTest:
         visibility=_visibility(table, where),
         tags=tuple(str(t) for t in tags),
         description=_get(table, "description", str, where, ""),
+        requires_correct_gradients=_get(table, "requires_correct_gradients", bool, where, True),
     )
 
 

@@ -49,13 +49,16 @@ class Isolation:
     def describe(self) -> list[str]:
         """What is isolated and what is not, one line each."""
         lines = [
-            "fresh interpreter (python -I -S), own session, minimal environment, temporary working directory, capped output, wall-clock timeout, CPU/memory/file-size rlimits"
+            "fresh interpreter (python -I -S), own session, minimal environment, temporary working directory,"
+            " capped output, wall-clock timeout, CPU/memory/file-size rlimits, no POSIX message queues"
         ]
         facts = [
             (
                 self.pid,
-                "PID namespace: the submission cannot see or signal other processes, and every process it starts dies with it",
-                "no PID namespace: the submission can see other processes; detached processes are killed through the subreaper",
+                "PID namespace: the submission cannot see or signal other processes, and every process it starts"
+                " dies with it",
+                "no PID namespace: the submission can see other processes; detached processes are killed through"
+                " the subreaper",
             ),
             (self.net, "network namespace: no network", "network NOT isolated"),
             (
@@ -82,7 +85,8 @@ class Isolation:
             ),
             (
                 self.drop_uid is not None or self.user,
-                f"runs without privileges ({'uid ' + str(self.drop_uid) if self.drop_uid is not None else 'user namespace, no capabilities'})",
+                "runs without privileges "
+                + (f"(uid {self.drop_uid})" if self.drop_uid is not None else "(user namespace, no capabilities)"),
                 "runs as the grader's own user",
             ),
         ]

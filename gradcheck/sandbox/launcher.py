@@ -236,7 +236,7 @@ def ipc_objects(uid):
         except (OSError, ValueError):
             continue
         for row in rows:
-            fields = dict(zip(header, row))
+            fields = dict(zip(header, row, strict=False))
             if fields.get("cuid") == str(uid) and id_column in fields:
                 found.add((kind, int(fields[id_column])))
     try:

@@ -12,15 +12,22 @@ import torch
 CLONE_NEWUSER, CLONE_NEWNS = 0x10000000, 0x00020000
 
 libc = ctypes.CDLL(None, use_errno=True)
-if libc.unshare(CLONE_NEWUSER) == 0:
-    print("NESTED USERNS CREATED", "and a mount namespace" if libc.unshare(CLONE_NEWNS) == 0 else "")
-else:
-    print("NESTED USERNS REFUSED", os.strerror(ctypes.get_errno()))
+read_end, write_end = os.pipe()
+child = os.fork()  # a single-threaded process: unshare(CLONE_NEWUSER) refuses threaded ones
+if child == 0:
+    if libc.unshare(CLONE_NEWUSER) == 0:
+        os.write(write_end, b"CREATED" + (b" and a mount namespace" if libc.unshare(CLONE_NEWNS) == 0 else b""))
+    else:
+        os.write(write_end, b"REFUSED " + os.strerror(ctypes.get_errno()).encode())
+    os._exit(0)
+os.waitpid(child, 0)
+os.close(write_end)
+print("NESTED USERNS", os.read(read_end, 200).decode())
 
 
 def forward_backward(x, y, W, b):
     a, zs = [x], []
-    for w, c in zip(W, b):
+    for w, c in zip(W, b, strict=True):
         zs.append(w @ a[-1] + c)
         a.append(torch.sigmoid(zs[-1]))
     delta = (a[-1] - y) * torch.sigmoid(zs[-1]) * torch.sigmoid(-zs[-1])

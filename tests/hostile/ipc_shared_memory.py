@@ -64,7 +64,7 @@ leave()
 
 def forward_backward(x, y, W, b):
     a, zs = [x], []
-    for w, c in zip(W, b):
+    for w, c in zip(W, b, strict=True):
         zs.append(w @ a[-1] + c)
         a.append(torch.sigmoid(zs[-1]))
     delta = (a[-1] - y) * torch.sigmoid(zs[-1]) * torch.sigmoid(-zs[-1])

@@ -3,8 +3,10 @@ right request id and a value nested 900 lists deep, just within what Python's JS
 reads, in the returned value, in what became of the inputs, and in the error report's fields.
 Expected: the grader's wire refuses nesting beyond its depth limit: each call is that
 submission's failure with a one-line note, score 0, the batch goes on."""
-import __main__
+
 import os
+
+import __main__
 
 DEPTH = 900
 
@@ -16,7 +18,9 @@ def nested(depth):
 def forged(request_id):
     deep = "[" * DEPTH + "]" * DEPTH
     after = f'{{"x": {nested(DEPTH)}, "W": [{nested(DEPTH)}], "b": {deep}}}'
-    return f'{{"id": {request_id}, "ok": true, "value": {nested(DEPTH)}, "seconds": {deep}, "after": {after}}}\n'.encode()
+    return (
+        f'{{"id": {request_id}, "ok": true, "value": {nested(DEPTH)}, "seconds": {deep}, "after": {after}}}\n'.encode()
+    )
 
 
 def _send(fd, message):

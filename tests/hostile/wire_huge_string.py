@@ -1,10 +1,13 @@
 """Hostile: answers every call itself (it replaces the runner's ``__main__._send``), with the
-right request id and a 1 MiB string (well under the reply's byte limit, a hundred times the string limit) as the loss, as a dict key
-and as a placeholder's class name, so that whatever quotes the value copies it into the
-feedback and the results. Expected: the grader's wire refuses strings longer than its limit:
-each call is that submission's failure with a one-line note, score 0, the batch goes on."""
-import __main__
+right request id and a 1 MiB string (well under the reply's byte limit, a hundred times the
+string limit) as the loss, as a dict key and as a placeholder's class name, so that whatever
+quotes the value copies it into the feedback and the results. Expected: the grader's wire
+refuses strings longer than its limit: each call is that submission's failure with a one-line
+note, score 0, the batch goes on."""
+
 import os
+
+import __main__
 
 HUGE = "A" * (1 << 20)
 
