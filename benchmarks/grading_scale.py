@@ -68,6 +68,7 @@ class Sampler:
             if self.done in self.marks:
                 heap = tracemalloc.get_traced_memory()[0] / (1 << 20)
                 self.samples.append((self.marks[self.done], self.done, rss_mib(), heap))
+                print(f"  [{self.done}] RSS {self.samples[-1][2]:.1f} MiB, heap {heap:.2f} MiB", file=sys.stderr)
         return len(text)
 
     def flush(self) -> None:

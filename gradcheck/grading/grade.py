@@ -8,9 +8,12 @@ graded, and a rerun skips it: a submission is graded again only if its files, th
 limits changed, or with ``regrade``. Nothing is ever counted twice: the table has one row per
 name. Workers die with this process (their parent-death signal), and their sandboxes with them.
 
-At the end, every ``results.json`` written in this batch is read back and rewritten if it
-changed on disk: where the platform lets a sandbox write outside its own folder (see
-:class:`gradcheck.sandbox.Isolation`), a hostile submission still cannot change another's grade.
+At the end, where the platform lets a sandbox reach the output folder (no mount namespace, see
+:class:`gradcheck.sandbox.Isolation`), every ``results.json`` written in this batch is read back
+and rewritten if it changed on disk, so a hostile submission still cannot change another's
+grade; only then are the texts kept until the end. Otherwise nothing is kept per submission but
+its ``grades.csv`` row, and a finished worker's result is dropped once written (memory stays
+flat over a batch of any size).
 """
 
 from __future__ import annotations
