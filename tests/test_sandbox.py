@@ -141,6 +141,7 @@ def test_wire_rejects_malformed_messages(message):
 def test_the_child_side_imports_nothing_of_the_harness():
     """The code that runs beside a submission holds no answer key: stdlib and torch only."""
     allowed = {
+        "collections",
         "json",
         "os",
         "signal",
