@@ -83,12 +83,21 @@ EXPECTED = {
     "flood_stdout.py": 12,
     "fake_json_prints.py": 12,
     "detached_children.py": 12,
-    # zeros: right shapes, inputs untouched, repeatable; every value wrong
-    "patches_comparisons.py": 3,
-    "imports_reference.py": 3,
-    "fake_results.py": 3,
-    # zeros in a lying subclass: no plain tensor at all, so only "inputs not modified"
-    "lying_subclass.py": 1,
+    # zeros: right shapes, inputs untouched, repeatable; every value wrong, so no hygiene points
+    # either (requires_correct_gradients): 0
+    "patches_comparisons.py": 0,
+    "imports_reference.py": 0,
+    "fake_results.py": 0,
+    "garbage_random_tensors.py": 0,
+    # zeros in a lying subclass: no plain tensor at all, and no right gradient: 0
+    "lying_subclass.py": 0,
+    # right gradients; IPC objects and nested user namespaces are their own business
+    "ipc_shared_memory.py": 12,
+    "ipc_nested_user_namespace.py": 12,
+    # forged replies beyond the wire's limits: every call fails
+    "wire_huge_integer.py": 0,
+    "wire_deep_nesting.py": 0,
+    "wire_huge_string.py": 0,
 }
 TIMED_OUT = {"hang.py", "sleeps.py", "ignores_sigterm.py"}
 CRASHED = {"segfault.py", "exit_os.py", "deep_recursion.py", "fake_reply_fd.py"}
@@ -438,7 +447,7 @@ def test_nothing_is_left_running_or_lying_around(batch):
 
 def test_fake_results_change_nobody_elses_grade(batch):
     result, _, out, _ = batch
-    assert _results(out, "fake_results.py")["score"] == 3
+    assert _results(out, "fake_results.py")["score"] == 0  # zeros: no hygiene points either
     assert _results(out, "loops.py")["score"] == 12
     assert "zz_not_a_submission" not in result.rows
     if result.isolation.mount:  # the output folder is hidden from the sandbox: nothing was planted
@@ -464,11 +473,11 @@ def test_fake_results_cannot_survive_without_a_mount_namespace(tmp_path, monkeyp
     )
     rubric = parse_rubric(FAST_RUBRIC.replace("max_examples = 5", "max_examples = 0"))
     result = grade_batch(folder, out, rubric, limits=LIMITS, jobs=1)
-    assert _results(out, "a_victim.py")["score"] == 12 and _results(out, "z_attacker.py")["score"] == 3
+    assert _results(out, "a_victim.py")["score"] == 12 and _results(out, "z_attacker.py")["score"] == 0
     with open(out / "grades.csv", newline="") as f:
         assert [(r["submission"], r["score"]) for r in csv.DictReader(f)] == [
             ("a_victim.py", "12.0"),
-            ("z_attacker.py", "3.0"),
+            ("z_attacker.py", "0.0"),
         ]
     assert sorted(result.rows) == ["a_victim.py", "z_attacker.py"]
 

@@ -141,6 +141,7 @@ def test_wire_rejects_malformed_messages(message):
 def test_the_child_side_imports_nothing_of_the_harness():
     """The code that runs beside a submission holds no answer key: stdlib and torch only."""
     allowed = {
+        "collections",
         "json",
         "os",
         "signal",
@@ -489,3 +490,134 @@ def test_runs_without_privileges(tmp_path):
     """,
     )
     assert "NO PRIVILEGE" in out and ("UID 0 " not in out or ISOLATION.user)
+
+
+# -- IPC: nothing shared between submissions, nothing left behind -----------------------------------
+
+IPC_KEY = 0x67726164  # the key tests/hostile/ipc_shared_memory.py uses
+IPC_MQUEUE = b"/gradcheck-hostile-ipc"
+
+
+def _ipc_left() -> list[str]:
+    """What the hostile IPC submission's objects look like from here, if any outlived it."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    left = [kind for kind in ("shm", "msg", "sem") if str(IPC_KEY) in Path(f"/proc/sysvipc/{kind}").read_text().split()]
+    mq = libc.mq_open(IPC_MQUEUE, os.O_RDONLY, 0, None)
+    if mq >= 0:
+        os.close(mq)
+        left.append("mqueue")
+    return left
+
+
+@pytest.fixture
+def _no_ipc_leftovers():
+    """Remove the hostile submission's IPC objects afterwards, whatever the test found."""
+    import ctypes
+
+    yield
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmctl(libc.shmget(IPC_KEY, 0, 0), 0, None)
+    libc.msgctl(libc.msgget(IPC_KEY, 0), 0, None)
+    libc.semctl(libc.semget(IPC_KEY, 0, 0), 0, 0, 0)
+    libc.mq_unlink(IPC_MQUEUE)
+
+
+@pytest.mark.skipif(not Path("/proc/sysvipc").is_dir(), reason="no System V IPC listing (/proc/sysvipc) here")
+@pytest.mark.parametrize("isolation", MODES)
+def test_ipc_objects_neither_reach_the_next_submission_nor_outlive_the_sandbox(isolation, _no_ipc_leftovers):
+    if isolation is ISOLATION and not ISOLATION.ipc:
+        pytest.skip("no IPC namespace on this machine: the basic case covers the launcher's clean-up")
+    outputs = []
+    for _ in range(2):
+        with SandboxedFunction(HOSTILE / "ipc_shared_memory.py", limits=FAST, isolation=isolation) as fn:
+            assert fn.load().ok
+        outputs.append(fn.output)
+        assert _ipc_left() == []
+    assert all("LEFT" in out for out in outputs), outputs  # it did create its objects
+    assert "FOUND" not in outputs[1], outputs[1]
+
+
+@pytest.mark.skipif(not ISOLATION.nouserns, reason="nested user namespaces cannot be blocked on this machine")
+def test_nested_user_namespaces_are_refused():
+    with SandboxedFunction(HOSTILE / "ipc_nested_user_namespace.py", limits=FAST) as fn:
+        assert fn.load().ok
+        result, _ = _one_case(fn)
+    assert "NESTED USERNS REFUSED" in fn.output, fn.output
+    assert not result.failures  # its gradients are right: the refusal costs nothing else
+
+
+def test_isolation_reports_ipc_and_nested_user_namespaces():
+    lines = Isolation(subreaper=True).describe()
+    assert any(line.startswith("IPC NOT isolated") for line in lines)
+    assert "nested user namespaces NOT blocked" in lines
+    lines = Isolation(subreaper=True, ipc=True, nouserns=True).describe()
+    assert any(line.startswith("IPC namespace") for line in lines)
+    assert any(line.startswith("no nested user namespaces") for line in lines)
+
+
+# -- the wire's limits: a forged reply beyond them is that call's failure --------------------------
+
+
+def _reply(value: str) -> bytes:
+    return f'{{"id": 1, "ok": true, "value": {value}}}'.encode()
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (_reply('{"k": "int", "v": ' + "9" * 4000 + "}"), "an integer of 4000 digits"),
+        (_reply('{"k": "float", "v": ' + str(2**70) + "}"), "an integer of 22 digits"),
+        (_reply("[" * 5000 + "]" * 5000), "nested too deeply"),
+        (_reply("[" + "[]," * (wire.MAX_CONTAINERS + 1) + "[]]"), "more than 200000 arrays and objects"),
+        (b'{"pad": "' + b"x" * (wire.MAX_MESSAGE + 1) + b'"}', "longer than 64 MiB"),
+        (b"[1, 2]", "not a JSON object"),
+        (b"\xff\xfe", "not JSON"),
+    ],
+)
+def test_wire_parse_refuses_what_exceeds_its_limits(line, message):
+    with pytest.raises(wire.WireError, match=message):
+        wire.parse(line)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ({"k": "int", "v": 2**64}, "beyond 64 bits"),
+        ({"k": "float", "v": 2**64}, "beyond 64 bits"),
+        ({"k": "str", "v": "A" * (wire.MAX_STRING + 1)}, "a string of 10001 characters"),
+        ({"k": "dict", "items": [["A" * (wire.MAX_KEY + 1), {"k": "none"}]]}, "a string of 201 characters"),
+        ({"k": "object", "cls": "A" * (wire.MAX_KEY + 1)}, "a string of 201 characters"),
+        (
+            {"k": "tensor", "dtype": "int64", "shape": [1], "data": [2**64], "device": "cpu", "plain": True},
+            "beyond 64 bits",
+        ),
+        ({"k": "tensor", "dtype": "float64", "shape": [2**62, 0], "data": [], "device": "cpu"}, "bad shape"),
+    ],
+)
+def test_wire_decode_refuses_what_exceeds_its_limits(value, message):
+    with pytest.raises(wire.WireError, match=message):
+        wire.decode(value)
+
+
+def test_wire_limits_keep_what_the_encoder_sends():
+    value = {"k" * wire.MAX_KEY: "v" * wire.MAX_STRING, "n": 2**63 - 1, "m": -(2**63)}
+    assert wire.decode(wire.parse(json.dumps(wire.encode(value)).encode())) == value
+
+
+@pytest.mark.parametrize(
+    "name, note",
+    [
+        ("wire_huge_integer.py", "an integer of 4000 digits"),
+        ("wire_deep_nesting.py", "nested too deeply"),
+        ("wire_huge_string.py", "a string of 1048576 characters"),
+    ],
+)
+def test_forged_reply_beyond_the_wire_limits_fails_that_call_only(name, note):
+    with SandboxedFunction(HOSTILE / name, limits=FAST) as fn:
+        assert fn.load().ok
+        result, outcome = _one_case(fn)
+    assert outcome.error.startswith("ProtocolViolation") and note in outcome.error, outcome.error
+    assert "\n" not in outcome.error and len(outcome.error) < 300
+    assert result.failures and result.failures[0].check == "call"

@@ -19,6 +19,11 @@ A stored grade is trusted only if it carries this grader's seal (:mod:`~gradchec
 and only where the sandbox cannot reach the output folder; elsewhere every submission is graded
 again. At the end, every ``results.json`` of the batch (graded or skipped) is read back and
 rewritten if it changed on disk.
+
+Where the platform lets a sandbox reach the output folder (no mount namespace, see
+:class:`gradcheck.sandbox.Isolation`), the texts written are kept until that final check;
+otherwise nothing is kept per submission but its ``grades.csv`` row, and a finished worker's
+result is dropped once written (memory stays flat over a batch of any size).
 """
 
 from __future__ import annotations
@@ -262,7 +267,7 @@ def _run_all(todo: list[Source], jobs: int, task: Callable[[Source], dict], fini
                     except Exception as exc:  # noqa: BLE001 - the worker's answer did not come back
                         done = {"name": source.name, "error": f"the worker failed: {describe(exc)}"}
                     finished(done)
-                    pending.remove(source)
+                    pending.remove(futures.pop(future))  # drop the future: its result is written
                 return
             except cf.process.BrokenProcessPool:
                 continue  # a worker died (not a submission: those run in sandboxes); go on with a new pool
@@ -273,8 +278,11 @@ def _run_all(todo: list[Source], jobs: int, task: Callable[[Source], dict], fini
 class _Writer:
     """Writes each finished submission's files and row, inside its failure boundary."""
 
-    def __init__(self, out: Path, rubric: Rubric, seal: Seal, batch: Batch, progress: Progress) -> None:
+    def __init__(
+        self, out: Path, rubric: Rubric, seal: Seal, batch: Batch, progress: Progress, *, keep: bool
+    ) -> None:
         self.out, self.rubric, self.seal, self.batch, self.progress = out, rubric, seal, batch, progress
+        self.keep = keep  # keep the texts written for the final tamper check (a sandbox may reach them)
         self.written: dict[str, dict[str, str]] = {}
 
     def __call__(self, done: dict) -> None:
@@ -296,7 +304,8 @@ class _Writer:
         row = row_from_results(display, results, self.rubric)
         atomic_write(self.out / name / "feedback.md", feedback)
         atomic_write(self.out / name / "results.json", text)  # last: its presence means "graded"
-        self.written[name] = {"feedback.md": feedback, "results.json": text}
+        if self.keep:
+            self.written[name] = {"feedback.md": feedback, "results.json": text}
         self.batch.rows[name] = row
         self.batch.graded.append(name)
         write_grades_csv(self.out, self.batch.rows.values(), self.rubric)
@@ -402,7 +411,7 @@ def grade_batch(
                     f"{len(batch.skipped)} submission(s) already graded and unchanged: skipped"
                     " (--regrade grades them again)"
                 )
-            writer = _Writer(out, rubric, seal, batch, progress)
+            writer = _Writer(out, rubric, seal, batch, progress, keep=not isolation.mount)
             task = _Task(rubric, limits, isolation, hide, settings, caps)
             _run_all(todo, jobs, task, writer)
         _restore(out, {**kept, **writer.written})

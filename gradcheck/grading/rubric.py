@@ -17,6 +17,12 @@ resolver (:func:`gradcheck.config.resolve`), so their errors read as the CLI's::
     mode = "both"                   # spec | self | both: both judges must agree
 
 ``batch`` defaults to the spec's. A test of ``mode = "self"`` needs float64 cases to judge.
+
+Honest scores: a test that judges no values (none of ``gradient-values``, ``loss-value``: input
+mutation, hidden state, shapes, dtypes, finiteness) earns its points only if the
+implementation's gradients are right in at least one case (some gradient tensor judged right
+where zeros would be wrong), so random tensors of the right shapes, or zeros, earn 0.
+``requires_correct_gradients = false`` on such a test awards its points regardless.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ RULES = ("forbid-autograd", "forbid-imports")
 PARAMS = ("W", "b", "loss")
 RUBRIC_MAX_EXAMPLES = 50  # a rubric's default search: enough for a class, quick per submission
 RUBRIC_SETTINGS = ("spec", "adapter", "mode", "function", "batch", "seed", "max_examples")  # + [sandbox] timeout
+VALUE_CHECKS = ("gradient-values", "loss-value")  # the checks that judge numbers, not form or hygiene
 
 
 class RubricError(ValueError):
@@ -79,6 +86,14 @@ class RubricTest:
     visibility: str = "visible"
     tags: tuple[str, ...] = ()
     description: str = ""
+    requires_correct_gradients: bool = True  # see ``gated``: hygiene earns nothing on garbage
+
+    @property
+    def gated(self) -> bool:
+        """Whether this test's points need right gradients in at least one case: a test that
+        judges no values itself (input mutation, hidden state, shapes, ...), unless the rubric
+        says ``requires_correct_gradients = false``."""
+        return self.requires_correct_gradients and not set(self.checks) & set(VALUE_CHECKS)
 
 
 def applies(test: RubricTest, case: CaseSpec) -> bool:
@@ -345,6 +360,7 @@ def _test(table: Any, index: int) -> RubricTest:
             "visibility",
             "tags",
             "description",
+            "requires_correct_gradients",
         },
         where,
     )
@@ -380,6 +396,7 @@ def _test(table: Any, index: int) -> RubricTest:
         visibility=_visibility(table, where),
         tags=tuple(str(t) for t in tags),
         description=_get(table, "description", str, where, ""),
+        requires_correct_gradients=_get(table, "requires_correct_gradients", bool, where, True),
     )
 
 

@@ -5,6 +5,14 @@ Credit needs positive evidence. A case counts as passed for a test only if the c
 none of them failed there. A case that raised, crashed, timed out or was skipped after a time-out
 counts as failed; a case where the oracles disagree with each other (the harness cannot tell
 what is right) is left out of that test's count rather than blamed.
+
+Hygiene needs substance: a test that judges no values itself (no input mutation, no hidden
+state, shapes and dtypes; :attr:`RubricTest.gated`) earns its points only where the
+implementation's gradients are right in at least one case: some gradient tensor, in some case,
+judged right where all-zero gradients would have been judged wrong (saturated sigmoids make
+zeros "right"; that shows nothing). Otherwise a submission that returns random tensors, or
+zeros, of the right shapes would collect points for leaving its inputs alone.
+``requires_correct_gradients = false`` in the rubric lifts the rule for a test.
 """
 
 from __future__ import annotations
@@ -12,18 +20,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..cases import CaseSpec
+import torch
+
+from ..cases import CaseSpec, parse_dtype
 from ..checker import CaseResult
+from ..compare import TOLERANCES, allowed_error, compare
 from ..records import Failure
 from ..report import Report
 from .policies import Finding
 from .rubric import Policy, Rubric, RubricTest, applies
 
-__all__ = ["PolicyScore", "Score", "TestScore", "score_submission"]
+__all__ = ["PolicyScore", "Score", "TestScore", "gradients_right", "score_submission"]
 
 _WHOLE_CALL = ("call", "returns")
 _PER_TENSOR = ("gradient-types", "gradient-shapes", "gradient-dtypes", "gradient-devices", "finite")
 _PER_CALL = ("loss-value", "gradient-count", "input-mutation")
+_GRADIENT_CHECKS = (
+    "gradient-count",
+    "gradient-types",
+    "gradient-shapes",
+    "gradient-dtypes",
+    "finite",
+    "gradient-values",
+)
 
 
 @dataclass
@@ -110,7 +129,37 @@ def _case_verdict(test: RubricTest, result: CaseResult, mode: str = "spec") -> b
     return None if inconclusive else True
 
 
+def _substantial(result: CaseResult, layer: int, param: str) -> bool:
+    """Whether zeros for this gradient would be judged wrong (saturated sigmoids make a true
+    gradient negligible, and then zeros are "right" there too, which shows nothing)."""
+    assert result.truth is not None
+    expected = result.truth.autograd.param(layer, param)
+    allowed = allowed_error(expected, TOLERANCES[parse_dtype(result.case.dtype)], result.truth.slack[(layer, param)])
+    return compare(torch.zeros_like(expected), expected, allowed) is not None
+
+
+def gradients_right(result: CaseResult) -> bool:
+    """Whether this case shows the implementation computing a real gradient: some gradient
+    tensor judged right where zeros would be wrong. In ``mode="self"`` (no true gradients
+    are compared): every gradient agreed with the implementation's own loss and one is nonzero."""
+    if any(f.check in _WHOLE_CALL for f in result.failures):
+        return False
+    wrong = {(f.layer, f.param) for f in result.failures if f.check in _GRADIENT_CHECKS}
+    if result.truth is None or not result.errors:
+        return (
+            "gradient-values" in result.evaluated
+            and not wrong
+            and any(bool(t.abs().max() > 0) for t in result.returned.values() if t.numel())
+        )
+    return any(t not in wrong and _substantial(result, *t) for t in result.errors)
+
+
 def _score_test(test: RubricTest, report: Report, mode: str = "spec") -> TestScore:
+    if test.gated and not any(gradients_right(r) for r in report.run.results):
+        failures = [f for f in report.failures if f.check in _WHOLE_CALL or _matches(test, f, test.layers)]
+        return TestScore(
+            test, 0.0, 0, 0, failures, "no points: the gradients are right in no case (requires_correct_gradients)"
+        )
     results = [r for r in report.run.results if applies(test, r.case)]
     skipped = [s for s in report.run.skipped if applies(test, s)]
     failures = [f for f in report.failures if f.check in _WHOLE_CALL or _matches(test, f, test.layers)]

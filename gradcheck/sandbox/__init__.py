@@ -23,7 +23,12 @@ What is always there (any POSIX machine):
   thread for torch/OpenMP, no GPU), and a fresh temporary working folder holding only a copy of
   the submission and the two runner scripts, deleted afterwards;
 - rlimits set by the launcher before ``exec``: CPU seconds, heap (``RLIMIT_DATA``, the
-  ``--memory``), address space (that + 2 GiB for libraries), file size, no core dumps;
+  ``--memory``), address space (that + 2 GiB for libraries), file size, no core dumps, no
+  POSIX message queues (``RLIMIT_MSGQUEUE`` 0);
+- without an IPC namespace, the launcher removes, at the end, every System V IPC object that
+  the submission's uid created while it ran;
+- replies within the wire's limits (``wire.py``: bytes, containers, integers, strings, depth,
+  items), or the call fails;
 - a wall-clock limit per call and for loading, enforced by the grader, which kills on expiry;
 - stdout and stderr drained by the grader into a capped buffer, never parsed: requests and
   replies travel on two private pipes, as JSON, and a reply that does not answer the call
@@ -44,6 +49,11 @@ namespaces):
   file and the rubric's ``[sandbox] hide`` paths are covered by empty tmpfs mounts (a file by
   ``/dev/null``); the Python installation stays reachable, read-only;
 - every other filesystem read-only in that namespace, except the working folder;
+- an IPC namespace: System V shared memory, message queues and semaphores and POSIX message
+  queues are the submission's own and die with it (no channel between students, nothing left);
+- no nested user namespaces: the kernel's per-namespace ``max_user_namespaces`` is 0 in a user
+  namespace the sandbox owns (as root, the child's own, where only ``nobody`` is mapped), so
+  ``unshare(CLONE_NEWUSER)`` fails inside; :func:`probe` checks it by trying;
 - no privileges: as root, the child runs as ``nobody`` (65534) with ``NO_NEW_PRIVS`` and at most
   512 processes; otherwise a user namespace maps the user to itself, so the child holds no
   capability and cannot undo the mounts.
@@ -53,7 +63,9 @@ output folder stay readable (and writable, as the same user) by a determined sub
 batch grader rewrites any ``results.json`` of the batch that changed, at its end); without a
 network namespace the network is open; without a PID namespace a submission can see other
 processes and, as the same user, signal them (killing its own launcher defeats the cleanup of
-its detached processes); fork bombs are bounded only by the time limit, the PID namespace's
+its detached processes); without an IPC namespace, System V objects are visible to the user's
+other processes while the submission runs (and a concurrent sandbox's may be removed with its
+own); fork bombs are bounded only by the time limit, the PID namespace's
 teardown and, as root, the process limit; the CPU share is not limited (no cgroups); static
 policy checks can be evaded (they are hints, not walls). Grading runs on the CPU only.
 ``Isolation.describe()`` lists, in words, what a given machine achieved; the grader reports it.

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .wire import MAX_MESSAGE, WireError, parse
+
 __all__ = [
     "LAUNCHER",
     "Box",
@@ -34,7 +36,6 @@ __all__ = [
 ]
 
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
-MAX_MESSAGE = 64 << 20  # bytes in one reply line
 _GRACE = 2.0  # seconds the launcher gets to clean up before it is SIGKILLed
 
 
@@ -131,7 +132,8 @@ class Box:
         self.config = config
         self.process: subprocess.Popen | None = None
         self.hello: dict = {}
-        self._rep = b""
+        self._rep = bytearray()
+        self._scanned = 0  # bytes of _rep already known to hold no newline
         self._out_fd: int | None = None
         self._rep_fd: int | None = None
         self._req_fd: int | None = None
@@ -301,8 +303,10 @@ class Box:
             self._out_fd = None
 
     def receive(self, deadline: float) -> dict:
-        """The next reply line, parsed; drains the child's output while it waits."""
-        while b"\n" not in self._rep:
+        """The next reply line, parsed within the wire's limits (:func:`wire.parse`); drains the
+        child's output while it waits. Each byte is searched for the newline once."""
+        while (end := self._rep.find(b"\n", self._scanned)) < 0:
+            self._scanned = len(self._rep)
             if self._rep_fd is None:
                 raise ChildGone("is not running")
             left = deadline - time.monotonic()
@@ -320,13 +324,12 @@ class Box:
                 if not data:
                     raise ChildGone(self.exit_status())
                 self._rep += data
-                if len(self._rep) > MAX_MESSAGE and b"\n" not in self._rep:
+                if len(self._rep) > MAX_MESSAGE and self._rep.find(b"\n", self._scanned) < 0:
                     raise ProtocolError(f"a reply longer than {MAX_MESSAGE >> 20} MiB")
-        line, self._rep = self._rep.split(b"\n", 1)
+        line = bytes(self._rep[:end])
+        del self._rep[: end + 1]
+        self._scanned = 0
         try:
-            message = json.loads(line)
-        except (ValueError, RecursionError):
-            raise ProtocolError("a reply that is not JSON") from None
-        if not isinstance(message, dict):
-            raise ProtocolError("a reply that is not a JSON object")
-        return message
+            return parse(line)
+        except WireError as exc:
+            raise ProtocolError(str(exc)) from None

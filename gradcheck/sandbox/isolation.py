@@ -38,6 +38,8 @@ class Isolation:
     readonly: bool = False  # every filesystem read-only except the working directory
     net: bool = False  # a network namespace: no network at all
     pid: bool = False  # a PID namespace: the grader is invisible; all dies with the child
+    ipc: bool = False  # an IPC namespace: System V and POSIX IPC objects are private, gone at the end
+    nouserns: bool = False  # the submission cannot create user namespaces (checked by the probe)
     drop_uid: int | None = None  # as root: the child runs as this uid (nobody)
 
     def request(self) -> dict:
@@ -47,15 +49,30 @@ class Isolation:
     def describe(self) -> list[str]:
         """What is isolated and what is not, one line each."""
         lines = [
-            "fresh interpreter (python -I -S), own session, minimal environment, temporary working directory, capped output, wall-clock timeout, CPU/memory/file-size rlimits"
+            "fresh interpreter (python -I -S), own session, minimal environment, temporary working directory,"
+            " capped output, wall-clock timeout, CPU/memory/file-size rlimits, no POSIX message queues"
         ]
         facts = [
             (
                 self.pid,
-                "PID namespace: the submission cannot see or signal other processes, and every process it starts dies with it",
-                "no PID namespace: the submission can see other processes; detached processes are killed through the subreaper",
+                "PID namespace: the submission cannot see or signal other processes, and every process it starts"
+                " dies with it",
+                "no PID namespace: the submission can see other processes; detached processes are killed through"
+                " the subreaper",
             ),
             (self.net, "network namespace: no network", "network NOT isolated"),
+            (
+                self.ipc,
+                "IPC namespace: System V shared memory, queues and semaphores and POSIX message queues are private"
+                " and die with the submission",
+                "IPC NOT isolated: System V and POSIX message-queue objects the submission creates are visible to"
+                " the user's other processes while it runs (the launcher removes them when it ends)",
+            ),
+            (
+                self.nouserns,
+                "no nested user namespaces: unshare(CLONE_NEWUSER) fails inside",
+                "nested user namespaces NOT blocked",
+            ),
             (
                 self.mount,
                 "mount namespace: harness, reference, rubric, submissions, outputs, home and temp folders hidden",
@@ -68,7 +85,8 @@ class Isolation:
             ),
             (
                 self.drop_uid is not None or self.user,
-                f"runs without privileges ({'uid ' + str(self.drop_uid) if self.drop_uid is not None else 'user namespace, no capabilities'})",
+                "runs without privileges "
+                + (f"(uid {self.drop_uid})" if self.drop_uid is not None else "(user namespace, no capabilities)"),
                 "runs as the grader's own user",
             ),
         ]
@@ -159,6 +177,13 @@ _PROBE = r"""
 import json, os, sys
 cfg = json.loads(sys.argv[1])
 report = {"readable": all(os.access(p, os.R_OK | os.X_OK) for p in cfg["must_reach"]), "exposed": [p for p in cfg["must_hide"] if os.path.exists(p)], "uid": os.getuid()}
+def nested_userns():
+    import ctypes
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) == 0 else 1)
+    return os.waitpid(pid, 0)[1] == 0
+report["nested_userns"] = nested_userns()
 os.write(int(os.environ["GRADCHECK_FDS"].split(",")[1]), (json.dumps(report) + "\n").encode())
 """
 
@@ -202,6 +227,8 @@ def _try(isolation: Isolation, hide: list[str]) -> Isolation | None:
         readonly=bool(achieved.get("readonly")),
         net=bool(achieved.get("net")),
         pid=bool(achieved.get("pid")),
+        ipc=bool(achieved.get("ipc")),
+        nouserns=bool(achieved.get("nouserns")) and report.get("nested_userns") is False,
         drop_uid=isolation.drop_uid if achieved.get("drop_uid") and report.get("uid") == isolation.drop_uid else None,
     )
 
@@ -214,11 +241,20 @@ def probe() -> Isolation:
         return Isolation(subreaper=sys.platform.startswith("linux"))
     root = os.geteuid() == 0
     full = Isolation(
-        subreaper=True, user=not root, mount=True, readonly=True, net=True, pid=True, drop_uid=NOBODY if root else None
+        subreaper=True,
+        user=not root,
+        mount=True,
+        readonly=True,
+        net=True,
+        pid=True,
+        ipc=True,
+        nouserns=True,
+        drop_uid=NOBODY if root else None,
     )
     hide = hidden_paths()
     for attempt in (
         full,
+        replace(full, nouserns=False),
         replace(full, drop_uid=None),
         replace(full, mount=False, readonly=False, drop_uid=None),
         replace(full, user=False, mount=False, readonly=False, drop_uid=None),

@@ -27,7 +27,12 @@ import signal
 import sys
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+IPC_RMID = 0
+MAX_USER_NAMESPACES = "/proc/sys/user/max_user_namespaces"  # per user namespace: 0 forbids nested ones
+SYSV_IPC = {"shm": ("shmctl", "shmid"), "msg": ("msgctl", "msqid"), "sem": ("semctl", "semid")}
+MQUEUE = "/dev/mqueue"  # where POSIX message queues are listed, if mounted
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 16384
 MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 18, 1 << 21, 1 << 24
@@ -189,6 +194,72 @@ def hide_paths(hide, keep, writable):
                 mount("/dev/null", path, None, MS_BIND)
 
 
+def forbid_user_namespaces():
+    """No user namespace may be created below this one: the kernel's limit, per user namespace,
+    set to 0 where we hold CAP_SYS_RESOURCE (in a user namespace of our own, never the host's)."""
+    _write(MAX_USER_NAMESPACES, "0")
+
+
+def enter_mapped_user_namespace(uid, ready_fd, mapped_fd):
+    """As root, in the child: a user namespace whose only user is ``uid`` (mapped to itself by
+    the launcher, which holds CAP_SETUID outside), with nested user namespaces forbidden. The
+    child then becomes ``uid`` there: no capability anywhere, and none to undo the limit."""
+    unshare(CLONE_NEWUSER)
+    os.write(ready_fd, b"u")
+    if os.read(mapped_fd, 1) != b"m":
+        raise StepFailed("the launcher could not write the uid map")
+    forbid_user_namespaces()
+
+
+def map_user_namespace(child, uid, ready_fd, mapped_fd):
+    """The launcher's half of :func:`enter_mapped_user_namespace`: ``uid`` to itself."""
+    if os.read(ready_fd, 1) != b"u":
+        return  # the child failed before unsharing; it reports why
+    try:
+        _write(f"/proc/{child}/uid_map", f"{uid} {uid} 1")
+        _write(f"/proc/{child}/gid_map", f"{uid} {uid} 1")
+        os.write(mapped_fd, b"m")
+    except OSError:
+        os.write(mapped_fd, b"x")
+
+
+# -- System V IPC and POSIX message queues without an IPC namespace ---------------------------
+
+
+def ipc_objects(uid):
+    """The System V objects (kind, id) and POSIX message queues (names) that ``uid`` created."""
+    found = set()
+    for kind, (_, id_column) in SYSV_IPC.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                header, *rows = [line.split() for line in f]
+        except (OSError, ValueError):
+            continue
+        for row in rows:
+            fields = dict(zip(header, row, strict=False))
+            if fields.get("cuid") == str(uid) and id_column in fields:
+                found.add((kind, int(fields[id_column])))
+    try:
+        found |= {("mqueue", name) for name in os.listdir(MQUEUE) if os.stat(f"{MQUEUE}/{name}").st_uid == uid}
+    except OSError:
+        pass
+    return found
+
+
+def remove_ipc_objects(objects):
+    """IPC_RMID each System V object, mq_unlink each queue (those already gone are skipped)."""
+    for kind, key in objects:
+        try:
+            if kind == "mqueue":
+                _call("mq_unlink", f"/{key}".encode())
+            elif kind == "sem":
+                _call("semctl", ctypes.c_int(key), ctypes.c_int(0), ctypes.c_int(IPC_RMID), ctypes.c_int(0))
+            else:
+                _call(SYSV_IPC[kind][0], ctypes.c_int(key), ctypes.c_int(IPC_RMID), ctypes.c_void_p(None))
+        except StepFailed:
+            pass
+
+
 def enter_mount_namespace(cfg):
     unshare(CLONE_NEWNS)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -214,10 +285,13 @@ def isolate(cfg):
 
     step("subreaper", lambda: prctl(PR_SET_CHILD_SUBREAPER, 1))
     step("user", enter_user_namespace)
+    step("ipc", lambda: unshare(CLONE_NEWIPC))
     step("mount", lambda: enter_mount_namespace(cfg))
     step("readonly", lambda: make_readonly(cfg.get("writable", [])), possible=achieved["mount"])
     step("net", lambda: unshare(CLONE_NEWNET))
     step("pid", lambda: unshare(CLONE_NEWPID))
+    # Nested user namespaces: here when we own one; as root, the child makes its own (run_child).
+    step("nouserns", forbid_user_namespaces, possible=achieved["user"])
     return achieved, errors
 
 
@@ -233,14 +307,16 @@ def set_limits(limits):
         "core": resource.RLIMIT_CORE,
         "nofile": resource.RLIMIT_NOFILE,
         "nproc": resource.RLIMIT_NPROC,
+        "msgqueue": resource.RLIMIT_MSGQUEUE,
     }
     for name, value in limits.items():
         if value is not None and name in names:
             resource.setrlimit(names[name], (int(value), int(value)))
 
 
-def run_child(cfg, achieved, rep_fd):
-    """In the forked child: the last steps, then exec the runner. Never returns."""
+def run_child(cfg, achieved, rep_fd, handshake):
+    """In the forked child: the last steps, then exec the runner. Never returns. ``handshake``
+    (two pipe ends) is set where the child makes its own user namespace (as root)."""
     try:
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if achieved.get("pid") and achieved.get("mount"):
@@ -251,6 +327,12 @@ def run_child(cfg, achieved, rep_fd):
                 pass
         set_limits(cfg.get("rlimits", {}))
         uid = cfg["isolate"].get("drop_uid")
+        if handshake is not None:
+            try:
+                enter_mapped_user_namespace(uid, *handshake)
+            except (StepFailed, OSError):
+                if cfg.get("strict"):
+                    raise
         if uid is not None and achieved.get("drop_uid"):
             os.setgroups([])
             os.setgid(uid)
@@ -335,10 +417,16 @@ def main():
         pass
     if os.getppid() != cfg["parent"]:
         sys.exit(1)  # the grader is already gone
-    state = {"child": 0}
+    state = {"child": 0, "ipc": None}
+
+    def clean_up(child):
+        kill_everything(child)
+        if state["ipc"] is not None:  # no IPC namespace: remove what the submission created
+            before, uid = state["ipc"]
+            remove_ipc_objects(ipc_objects(uid) - before)
 
     def stop(signum, frame):
-        kill_everything(state["child"])
+        clean_up(state["child"])
         os._exit(128 + signum)
 
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
@@ -348,12 +436,29 @@ def main():
     except StepFailed as exc:
         os.write(rep_fd, (json.dumps({"launcher_error": str(exc)}) + "\n").encode())
         sys.exit(126)
-    achieved["drop_uid"] = cfg["isolate"].get("drop_uid") is not None and os.geteuid() == 0
+    uid = cfg["isolate"].get("drop_uid")
+    achieved["drop_uid"] = uid is not None and os.geteuid() == 0
+    own_userns = achieved["drop_uid"] and cfg["isolate"].get("nouserns") and not achieved["user"]
+    achieved["nouserns"] = achieved["nouserns"] or bool(own_userns)  # strict: the child aborts if it fails
+    if not achieved["ipc"]:
+        owner = uid if achieved["drop_uid"] else os.geteuid()
+        state["ipc"] = (ipc_objects(owner), owner)
     os.write(rep_fd, (json.dumps({"launcher": {"achieved": achieved, "errors": errors}}) + "\n").encode())
+    ready_r, ready_w = os.pipe() if own_userns else (-1, -1)
+    mapped_r, mapped_w = os.pipe() if own_userns else (-1, -1)
     child = os.fork()
     if child == 0:
-        run_child(cfg, achieved, rep_fd)
+        if own_userns:
+            os.close(ready_r)
+            os.close(mapped_w)
+        run_child(cfg, achieved, rep_fd, (ready_w, mapped_r) if own_userns else None)
     state["child"] = child
+    if own_userns:
+        os.close(ready_w)
+        os.close(mapped_r)
+        map_user_namespace(child, uid, ready_r, mapped_w)
+        os.close(ready_r)
+        os.close(mapped_w)
     # Hold none of the child's pipes: when it dies, the grader must see end-of-file at once.
     for fd in (cfg["req_fd"], rep_fd, 1, 2):
         os.dup2(devnull, fd) if fd in (1, 2) else os.close(fd)
@@ -366,7 +471,7 @@ def main():
         if pid == child:
             break
     state["child"] = 0
-    kill_everything(0)
+    clean_up(0)
     sys.exit(_status_code(status))
 
 

@@ -66,6 +66,7 @@ class Limits:
             "core": 0,
             "nofile": 1024,
             "nproc": 512 if isolation.drop_uid is not None else None,
+            "msgqueue": 0,  # no POSIX message queue can be created (without an IPC namespace, none is listed)
         }
 
 
@@ -335,7 +336,8 @@ class SandboxedFunction:
             raise
         if loaded.get("op") != "loaded":
             return self._load_failed(box, started, "the submission's process broke the harness's channel while loading")
-        warnings = [str(w)[:2000] for w in loaded.get("warnings", []) if isinstance(w, str)][:50]
+        listed = loaded.get("warnings")
+        warnings = [w[:2000] for w in (listed if isinstance(listed, list) else []) if isinstance(w, str)][:50]
         if not loaded.get("ok"):
             error = str(loaded.get("error") or "loading failed")[:2000]
             return self._load_failed(box, started, error, warnings=warnings)

@@ -16,18 +16,43 @@ values use Python's ``NaN``/``Infinity`` extension of JSON.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
 
 import torch
 
-__all__ = ["MAX_ELEMENTS", "Placeholder", "WireError", "decode", "encode", "safe_name"]
+__all__ = [
+    "MAX_CONTAINERS",
+    "MAX_DEPTH",
+    "MAX_DIMS",
+    "MAX_ELEMENTS",
+    "MAX_INT",
+    "MAX_ITEMS",
+    "MAX_KEY",
+    "MAX_MESSAGE",
+    "MAX_STRING",
+    "Placeholder",
+    "WireError",
+    "decode",
+    "encode",
+    "parse",
+    "safe_name",
+]
 
-MAX_ELEMENTS = 2_000_000  # numbers per message; a larger return is described, not shipped
-MAX_DEPTH = 6
-MAX_ITEMS = 10_000
-MAX_DIMS = 8
+# The limits of what crosses the wire. The child's encoder keeps within them; the grader's
+# parser and decoder refuse anything beyond them (a forged reply), as that submission's failure.
+MAX_ELEMENTS = 2_000_000  # numbers per tensor budget; a larger return is described, not shipped
+MAX_DEPTH = 6  # nesting of lists, tuples and dicts in one value
+MAX_ITEMS = 10_000  # entries of one list, tuple or dict
+MAX_DIMS = 8  # dimensions of a tensor
+MAX_INT = 2**63  # integers are within +-MAX_INT (int64); larger ones travel as floats
+MAX_STRING = 10_000  # characters of a string value
+MAX_KEY = 200  # characters of a dict key
+MAX_MESSAGE = 64 << 20  # bytes of one message (one JSON line)
+MAX_CONTAINERS = 200_000  # JSON arrays and objects in one message (a tensor's data is one array)
+_INT_DIGITS = len(str(MAX_INT))
 _DTYPES = {
     name: getattr(torch, name)
     for name in (
@@ -159,13 +184,13 @@ def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: 
     if type(value) is bool:
         return {"k": "bool", "v": value}
     if type(value) is str:
-        return {"k": "str", "v": value[:10_000]}
+        return {"k": "str", "v": value[:MAX_STRING]}
     if isinstance(value, torch.Tensor):
         return _encode_tensor(value, budget_left)
     try:
         if isinstance(value, int) and not isinstance(value, bool):
             number = int(value)
-            return {"k": "int", "v": number} if abs(number) < 2**63 else {"k": "float", "v": float(number)}
+            return {"k": "int", "v": number} if abs(number) < MAX_INT else {"k": "float", "v": float(number)}
         if isinstance(value, float):  # float subclasses too, such as numpy.float64
             return {"k": "float", "v": float(value)}
         if (
@@ -186,7 +211,7 @@ def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: 
         return {
             "k": "dict",
             "items": [
-                [str(k)[:200], encode(v, _depth=_depth + 1, _budget=budget_left)] for k, v in list(value.items())
+                [str(k)[:MAX_KEY], encode(v, _depth=_depth + 1, _budget=budget_left)] for k, v in list(value.items())
             ],
         }
     if isinstance(value, (list, tuple)):
@@ -206,9 +231,53 @@ def encode(value: Any, *, budget: int = MAX_ELEMENTS, _depth: int = 0, _budget: 
 # -- decoding (untrusted input: validate everything) ---------------------------------------------
 
 
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > _INT_DIGITS or abs(int(digits)) > MAX_INT:
+        raise WireError(f"an integer of {len(digits)} digits (beyond 64 bits)")
+    return int(digits)
+
+
+def parse(line: bytes) -> dict:
+    """One message (a JSON object on one line) within the limits above; :class:`WireError` if it
+    is too long, holds too many containers, an integer beyond ``MAX_INT``, or is not JSON. The
+    container count is taken from the raw bytes first, so a flood of ``[]`` never gets parsed."""
+    if len(line) > MAX_MESSAGE:
+        raise WireError(f"a message longer than {MAX_MESSAGE >> 20} MiB")
+    containers = line.count(b"[") + line.count(b"{")
+    if containers > MAX_CONTAINERS:
+        raise WireError(f"a message with more than {MAX_CONTAINERS} arrays and objects ({containers})")
+    try:
+        message = json.loads(line, parse_int=_bounded_int)
+    except RecursionError:
+        raise WireError("a message nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8, or an integer of too many digits
+        raise exc if isinstance(exc, WireError) else WireError("a message that is not JSON") from None
+    if not isinstance(message, dict):
+        raise WireError("a message that is not a JSON object")
+    return message
+
+
+def _integer(v: Any) -> int:
+    if type(v) is not int:
+        raise WireError(f"not an integer: {type(v).__name__}")
+    if not -MAX_INT <= v <= MAX_INT:
+        raise WireError("an integer beyond 64 bits")
+    return v
+
+
 def _number(v: Any) -> float:
-    if type(v) not in (int, float) or isinstance(v, bool):
+    if type(v) is int:
+        return _integer(v)
+    if type(v) is not float:
         raise WireError(f"not a number: {type(v).__name__}")
+    return v
+
+
+def _string(v: Any, limit: int = MAX_STRING) -> str:
+    if type(v) is not str:
+        raise WireError(f"not a string: {type(v).__name__}")
+    if len(v) > limit:
+        raise WireError(f"a string of {len(v)} characters (at most {limit})")
     return v
 
 
@@ -216,8 +285,12 @@ def _decode_tensor(data: dict) -> Any:
     dtype_name, shape, device = data.get("dtype"), data.get("shape"), data.get("device")
     if dtype_name not in _DTYPES:
         raise WireError(f"unknown dtype {dtype_name!r}")
-    if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(type(n) is int and 0 <= n for n in shape):
-        raise WireError(f"bad shape {shape!r}")
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_DIMS
+        or not all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape)
+    ):
+        raise WireError(f"bad shape {str(shape)[:100]}")
     numel = math.prod(shape)
     dtype = _DTYPES[dtype_name]
     values = data.get("data")
@@ -233,30 +306,30 @@ def _decode_tensor(data: dict) -> Any:
         if dtype.is_complex:
             t = torch.view_as_complex(t.reshape(-1, 2))
     else:
-        if not all(type(v) is int for v in values):
-            raise WireError("integer tensor with non-integer data")
-        t = torch.tensor(values, dtype=torch.int64)
+        t = torch.tensor([_integer(v) for v in values], dtype=torch.int64)
     t = t.reshape(shape).to(dtype)
     if device != "cpu":
         return _named(f"Tensor_on_{device}", Placeholder)()
     if data.get("plain") is not True:
-        return t.as_subclass(_named(data.get("cls", "TensorSubclass"), torch.Tensor))
+        return t.as_subclass(_named(_string(data.get("cls", "TensorSubclass"), MAX_KEY), torch.Tensor))
     return t
 
 
 def decode(data: Any, *, _depth: int = 0) -> Any:
     """Rebuild a value from :func:`encode`'s form; :class:`WireError` if it is malformed."""
-    if not isinstance(data, dict) or _depth > MAX_DEPTH + 1:
+    if not isinstance(data, dict):
         raise WireError("malformed value")
+    if _depth > MAX_DEPTH + 1:
+        raise WireError(f"a value nested more than {MAX_DEPTH + 1} deep")
     kind = data.get("k")
     if kind == "none":
         return None
     if kind == "bool" and type(data.get("v")) is bool:
         return data["v"]
-    if kind == "int" and type(data.get("v")) is int:
-        return data["v"]
-    if kind == "str" and type(data.get("v")) is str:
-        return data["v"]
+    if kind == "int":
+        return _integer(data.get("v"))
+    if kind == "str":
+        return _string(data.get("v"))
     if kind == "float":
         return float(_number(data.get("v")))
     if kind == "tensor":
@@ -273,7 +346,7 @@ def decode(data: Any, *, _depth: int = 0) -> Any:
             or not all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) for i in items)
         ):
             raise WireError("malformed dict")
-        return {k: decode(v, _depth=_depth + 1) for k, v in items}
+        return {_string(k, MAX_KEY): decode(v, _depth=_depth + 1) for k, v in items}
     if kind in ("list", "tuple"):
         items = data.get("items")
         if not isinstance(items, list) or len(items) > MAX_ITEMS:
@@ -281,7 +354,7 @@ def decode(data: Any, *, _depth: int = 0) -> Any:
         decoded = [decode(v, _depth=_depth + 1) for v in items]
         return tuple(decoded) if kind == "tuple" else decoded
     if kind == "object":
-        placeholder = _named(data.get("cls", "object"), Placeholder)()
-        placeholder.note = str(data.get("note", ""))[:200]
+        placeholder = _named(_string(data.get("cls", "object"), MAX_KEY), Placeholder)()
+        placeholder.note = _string(data.get("note", ""))[:MAX_KEY]
         return placeholder
     raise WireError(f"unknown kind {kind!r}")
