@@ -86,6 +86,9 @@ def add_check_command(commands) -> None:
         "--batch", action="store_true", help="also check batches (x is [n_0, B], bias gradients summed over B)"
     )
     check.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    check.add_argument(
+        "--html", metavar="FILE", help="also write the report as a self-contained HTML page (heatmaps need [plots])"
+    )
     check.add_argument("--seed", type=int, default=0, help="seed for the cases' values and the search (default: 0)")
     check.add_argument(
         "--max-examples",
@@ -232,6 +235,14 @@ def run_check(args: argparse.Namespace) -> int:
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.html:
+        from .reports import write_html
+
+        try:
+            write_html(report, args.html)
+        except OSError as exc:
+            print(f"gradcheck: --html {args.html}: cannot write it ({exc.strerror or exc})", file=sys.stderr)
+            return EXIT_USAGE
     if args.json:
         from .report import to_json
 
@@ -248,9 +259,13 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_WRONG
 
 
-from .grading.cli import add_grade_command, add_gradescope_command  # noqa: E402 - they reuse the helpers above
+from .grading.cli import (  # noqa: E402 - they reuse the helpers above
+    add_grade_command,
+    add_gradescope_command,
+    add_prairielearn_command,
+)
 
-_COMMANDS = [add_check_command, add_grade_command, add_gradescope_command]
+_COMMANDS = [add_check_command, add_grade_command, add_gradescope_command, add_prairielearn_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

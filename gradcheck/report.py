@@ -37,6 +37,12 @@ class Report:
         notes = {n for r in self.run.results if r.truth for n in r.truth.disagreements.values()}
         return sorted(notes)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a report as its page: verdict, per-layer table, diagnosis, heatmaps."""
+        from .reports import report_html
+
+        return report_html(self, standalone=False)
+
     def reproduce(self, failure: Failure) -> str:
         extra = failure.evidence.get("reproduce_options")  # e.g. a case checked under another λ
         command = f"{self.command} {extra}" if extra else self.command

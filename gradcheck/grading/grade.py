@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import __version__
+from ..reports.batch import write_class_report
+from ..reports.feedback import write_pictures
 from ..sandbox import Isolation, Limits, probe
 from ..sandbox.box import sweep_stale_workdirs
 from .discover import Source, discover, fingerprint
@@ -67,6 +69,7 @@ def grade_one(
     source: Source, rubric: Rubric, limits: Limits, isolation: Isolation, hide: list[str], settings: str
 ) -> dict:
     """Grade one submission; the texts to write (computed in the worker), or an internal error."""
+    from ..reports.feedback import feedback_pictures
     from .assess import assess
     from .outputs import feedback_markdown, results_json
 
@@ -78,6 +81,7 @@ def grade_one(
             "name": source.name,
             "results": results,
             "feedback": feedback_markdown(assessment, rubric),
+            "pictures": feedback_pictures(assessment.score.tests, assessment.report),
             "seconds": assessment.seconds,
         }
     except Exception as exc:  # noqa: BLE001 - a bug of gradcheck: reported, the batch goes on
@@ -257,6 +261,7 @@ def grade_batch(
                     progress.advance(f"{name}: INTERNAL ERROR {done['error']} (not written; a rerun retries it)")
                     return
                 text = json.dumps(done["results"], indent=2, allow_nan=False, default=str) + "\n"
+                write_pictures(out / name, done["pictures"])
                 atomic_write(out / name / "feedback.md", done["feedback"])
                 atomic_write(out / name / "results.json", text)  # last: its presence means "graded"
                 written[name] = {"feedback.md": done["feedback"], "results.json": text}
@@ -271,6 +276,7 @@ def grade_batch(
             _run_all(todo, jobs, _Task(rubric, limits, isolation, hide, settings), finished)
         _restore(out, written)
         write_grades_csv(out, batch.rows.values(), rubric)
+        write_class_report(out, batch, rubric)
     batch.seconds = time.monotonic() - started
     return batch
 
