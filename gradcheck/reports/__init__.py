@@ -11,7 +11,7 @@ page still renders and says how to get them.
 - :mod:`.feedback`: the heatmaps beside each student's ``feedback.md``.
 """
 
-from .classreport import SubmissionRow, TestOutcome, render_class_report, summarise
+from .classreport import Outcome, SubmissionRow, render_class_report, summarise
 from .heatmap import PLOTS_MISSING, ErrorField, error_field, heatmap_png, plots_available
 from .implementation import report_html, write_html
 from .page import Page, Picture, Problem, render_page
@@ -19,11 +19,11 @@ from .page import Page, Picture, Problem, render_page
 __all__ = [
     "PLOTS_MISSING",
     "ErrorField",
+    "Outcome",
     "Page",
     "Picture",
     "Problem",
     "SubmissionRow",
-    "TestOutcome",
     "error_field",
     "heatmap_png",
     "plots_available",

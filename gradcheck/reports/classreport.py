@@ -17,14 +17,14 @@ from typing import Any
 
 from .templates import render
 
-__all__ = ["HISTOGRAM_BINS", "SCHEMA", "SubmissionRow", "TestOutcome", "render_class_report", "summarise"]
+__all__ = ["HISTOGRAM_BINS", "SCHEMA", "Outcome", "SubmissionRow", "render_class_report", "summarise"]
 
 SCHEMA = "gradcheck-class-summary/1"
 HISTOGRAM_BINS = 10
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class Outcome:
     """One rubric test (or policy) in one submission."""
 
     name: str
@@ -41,7 +41,7 @@ class SubmissionRow:
     score: float
     max_score: float
     seconds: float
-    tests: tuple[TestOutcome, ...] = ()
+    tests: tuple[Outcome, ...] = ()
     diagnoses: tuple[str, ...] = ()  # distinct diagnosis ids of its root-cause failures
     feedback: str = ""  # the feedback file, relative to the report
 
@@ -57,7 +57,7 @@ def _histogram(scores: Sequence[float], top: float) -> list[dict[str, float]]:
 
 def _tests(rows: Sequence[SubmissionRow]) -> list[dict[str, Any]]:
     order: list[str] = []
-    seen: dict[str, list[TestOutcome]] = {}
+    seen: dict[str, list[Outcome]] = {}
     for row in rows:
         for t in row.tests:
             if t.name not in seen:
@@ -170,7 +170,7 @@ _BAR, _GAP, _TALL = 44.0, 6.0, 140.0
 def _chart(histogram: list[dict[str, float]]) -> _Chart:
     """The score histogram's bars in SVG coordinates (pure layout, no drawing library)."""
     top = max((b["count"] for b in histogram), default=0) or 1
-    chart = _Chart(width=len(histogram) * (_BAR + _GAP) + _GAP, height=_TALL + 40, axis=_TALL + 10)
+    chart = _Chart(width=len(histogram) * (_BAR + _GAP) + _GAP, height=_TALL + 56, axis=_TALL + 18)
     for i, b in enumerate(histogram):
         chart.bars.append(
             _Bar(

@@ -18,7 +18,7 @@ from torch import Tensor
 
 from ..checker import CaseResult, Failure
 from ..report import Report, explained_elsewhere, layer_rows
-from .classreport import SubmissionRow, TestOutcome, summarise
+from .classreport import Outcome, SubmissionRow, summarise
 from .heatmap import heatmap_png
 from .page import LayerRow, Page, Picture, Problem
 
@@ -186,7 +186,7 @@ def submission_row(name: str, results: dict[str, Any]) -> SubmissionRow:
     """A class-report row from one submission's ``results.json`` (as gradcheck writes it)."""
     record = results.get("extra_data", {}).get("gradcheck", {})
     tests = tuple(
-        TestOutcome(
+        Outcome(
             str(t.get("name", "")),
             float(t.get("score") or 0.0),
             float(t.get("max_score") or 0.0),

@@ -100,8 +100,9 @@ _CLASS = """<!DOCTYPE html>
 <style>{{ css | safe }}</style></head><body><div class="gc">
 <h1>Class report: {{ s.rubric }}</h1>
 <p class="stats"><span><strong id="n-submissions">{{ s.submissions }}</strong> submission(s)</span>
-<span>mean {{ s.scores.mean if s.scores.mean is not none else '–' }} / {{ s.max_score }}</span>
-<span>median {{ s.scores.median if s.scores.median is not none else '–' }}</span>
+<span>mean {{ '%.2f' % s.scores.mean if s.scores.mean is not none else '–' }}
+ / {{ '%g' % s.max_score }}</span>
+<span>median {{ '%.2f' % s.scores.median if s.scores.median is not none else '–' }}</span>
 <span>full marks: {{ s.scores.full_marks }}</span>
 <span>grading time {{ s.seconds.total }} s</span></p>
 {% if s.errors %}<p class="warn">{{ s.errors | length }} submission(s) hit an internal error and were not graded:
@@ -116,11 +117,13 @@ _CLASS = """<!DOCTYPE html>
 {{- b.count if b.count else '' }}</text>
 <text x="{{ b.x + 22 }}" y="{{ chart.axis + 14 }}" text-anchor="middle">{{ b.label }}</text></g>{% endfor %}
 <line x1="0" x2="{{ chart.width }}" y1="{{ chart.axis }}" y2="{{ chart.axis }}" stroke="#5b6475"></line>
+<text x="{{ chart.width / 2 }}" y="{{ chart.axis + 32 }}" text-anchor="middle">
+points (the number above a bar: its submissions)</text>
 </svg>
 
 <h2>Pass rate per rubric test</h2>
 <table id="tests"><thead><tr><th>test</th><th class="num">points</th><th class="num">passed</th><th></th></tr></thead>
-<tbody>{% for t in s.tests %}<tr><td>{{ t.name }}</td><td class="num">{{ t.max_score }}</td>
+<tbody>{% for t in s.tests %}<tr><td>{{ t.name }}</td><td class="num">{{ '%g' % t.max_score }}</td>
 <td class="num">{{ t.passed }} / {{ t.total }}</td>
 <td class="barcell"><div class="bar"><span style="width: {{ '%.1f' % (100 * t.pass_rate) }}%"></span></div></td></tr>
 {% endfor %}</tbody></table>
@@ -138,7 +141,7 @@ _CLASS = """<!DOCTYPE html>
 <table id="submissions"><thead><tr><th>submission</th><th class="num">score</th><th>likely bugs</th>
 <th class="num">seconds</th><th></th></tr></thead><tbody>
 {% for r in s.rows %}<tr><td><a href="{{ r.feedback | urlencode }}">{{ r.submission }}</a></td>
-<td class="num">{{ '%g' % r.score }} / {{ '%g' % r.max_score }}</td>
+<td class="num">{{ '%.4g' % r.score }} / {{ '%g' % r.max_score }}</td>
 <td>{% for d in r.diagnoses %}<code>{{ d }}</code>{{ ' ' if not loop.last }}{% endfor %}</td>
 <td class="num">{{ '%.1f' % r.seconds }}</td>
 <td class="barcell"><div class="bar"><span style="width: {{ '%.1f' % (100 * r.seconds / slowest) }}%"></span>
