@@ -154,7 +154,23 @@ points (the number above a bar: its submissions)</text>
 </div></body></html>
 """
 
-_TEMPLATES = {"page.html": _PAGE, "class.html": _CLASS}
+_VISIBLE = """<style>{{ css | safe }}</style>
+<div class="gc visible-tests" data-points="{{ '%g' % got }}" data-max="{{ '%g' % top }}">
+<h2>{{ rubric_name }}: {{ '%g' % got }} / {{ '%g' % top }} in the visible tests</h2>
+<table><thead><tr><th></th><th>test</th><th class="num">points</th></tr></thead><tbody>
+{% for t in tests %}<tr data-test="{{ t.number }}" data-ok="{{ 'true' if t.ok else 'false' }}">
+<td>{% if t.ok %}<span class="ok">✓</span>{% else %}<span class="bad">✗</span>{% endif %}</td>
+<td>{{ t.number }} {{ t.name }}
+{% for line in t.lines %}<pre>{{ line }}</pre>{% endfor %}
+{% if t.pictures %}<div class="pictures">{% for pic in t.pictures %}<figure class="heatmap" data-layer="{{ pic.layer }}"
+ data-param="{{ pic.param }}">{% if pic.src %}<img src="{{ pic.src }}" alt="heatmap of {{ pic.label }}">
+{% else %}<p class="warn">{{ pic.missing }}</p>{% endif %}<figcaption>{{ pic.label }}</figcaption></figure>
+{% endfor %}</div>{% endif %}</td>
+<td class="num">{{ '%g' % t.score }} / {{ '%g' % t.max_score }}</td></tr>{% endfor %}
+</tbody></table></div>
+"""
+
+_TEMPLATES = {"page.html": _PAGE, "class.html": _CLASS, "visible.html": _VISIBLE}
 
 
 @cache
@@ -166,8 +182,8 @@ def _environment() -> Any:
     )
 
 
-def render(name: str, **values: Any) -> str:
-    """Render template ``name`` (``page.html``, ``class.html``) with the stylesheet."""
+def render(name: str, /, **values: Any) -> str:
+    """Render template ``name`` (``page.html``, ``class.html``, ``visible.html``) with the stylesheet."""
     if name not in _TEMPLATES:
         raise ValueError(f"name={name!r} is not one of {', '.join(_TEMPLATES)}")
     return _environment().get_template(name).render(css=CSS, **values)
