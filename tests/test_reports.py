@@ -29,6 +29,7 @@ from gradcheck.reports import (
     summarise,
 )
 from gradcheck.reports.classreport import HISTOGRAM_BINS, SCHEMA
+from gradcheck.reports.heatmap import SCALE_CAP
 from gradcheck.reports.sources import failing_gradients, page_from_report, submission_row
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -89,6 +90,8 @@ def test_a_wrong_value_where_the_truth_is_zero_still_shows():
     true = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
     field = error_field(torch.tensor([[0.3, 1.0]], dtype=torch.float64), true)
     assert field.worst == (0, 0) and field.worst_value > 1e3
+    assert field.limit == SCALE_CAP and field.clipped  # that one entry does not wash out the scale
+    assert not error_field(-true, true).clipped
 
 
 @pytest.mark.parametrize(

@@ -20,10 +20,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["PLOTS_MISSING", "ErrorField", "error_field", "heatmap_png", "plots_available"]
+__all__ = ["PLOTS_MISSING", "SCALE_CAP", "ErrorField", "error_field", "heatmap_png", "plots_available"]
 
 PLOTS_MISSING = "this picture needs matplotlib: pip install gradcheck-harness[plots]"
 FLOOR = 1e-6  # a true entry below FLOOR × the tensor's largest is "zero": its error is relative to that floor
+# Errors beyond ±SCALE_CAP (ten times the true value) are drawn in the scale's end colours, so one
+# entry whose truth is nearly zero (a relative error of 10³) does not wash out the pattern of the rest.
+SCALE_CAP = 10.0
 COLOURS = "RdBu_r"  # diverging: blue below the truth, white right, red above
 WORST_MARK = ("#ffffff", "#111111")  # a white box inside a black one: visible on red, blue and white
 
@@ -36,6 +39,7 @@ class ErrorField:
     worst: tuple[int, ...]  # the worst entry's index in the gradient's own shape
     worst_cell: tuple[int, int]  # the same entry in ``values``
     limit: float  # the colour scale runs from −limit to +limit
+    clipped: bool = False  # some entries lie beyond ±limit (drawn in the end colours)
 
     @property
     def worst_value(self) -> float:
@@ -80,8 +84,9 @@ def error_field(returned: Tensor, true: Tensor, *, worst: tuple[int, ...] | None
     values = _grid(relative)
     worst_cell = (flat // values.shape[1], flat % values.shape[1])
     finite = values[torch.isfinite(values)]
-    limit = float(finite.abs().max()) if finite.numel() else 1.0
-    return ErrorField(values, worst, worst_cell, limit if limit > 0 else 1.0)
+    largest = float(finite.abs().max()) if finite.numel() else math.inf
+    limit = min(largest, SCALE_CAP) if largest > 0 else 1.0
+    return ErrorField(values, worst, worst_cell, limit, clipped=largest > limit)
 
 
 def plots_available() -> bool:
@@ -125,7 +130,7 @@ def heatmap_png(returned: Tensor, true: Tensor, *, title: str, worst: tuple[int,
         axes.set_xticks(range(columns))
     if rows <= 12:
         axes.set_yticks(range(rows))
-    bar = figure.colorbar(image, ax=axes)
+    bar = figure.colorbar(image, ax=axes, extend="both" if field.clipped else "neither")
     bar.set_label("(returned − true) / true", fontsize=8)
     bar.ax.tick_params(labelsize=7)
     figure.tight_layout()
