@@ -252,3 +252,15 @@ def test_a_row_comes_from_results_json():
     row = submission_row("bob", results)
     assert (row.score, row.max_score, row.seconds, row.diagnoses) == (3.5, 12.0, 2.25, ("sign-flip",))
     assert row.tests == (Outcome("Loss value", 1.0, 1.0, True),) and row.feedback == "bob/feedback.md"
+
+
+def test_a_notebook_cell_renders_the_report_as_html(single_entry):
+    """What IPython does with a cell's last value: its display formatter picks ``text/html``."""
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    shell = interactiveshell.InteractiveShell.instance()
+    shell.user_ns["report"] = single_entry
+    result = shell.run_cell("report")
+    assert result.success
+    data, _ = shell.display_formatter.format(single_entry)
+    assert data["text/html"] == single_entry._repr_html_()
+    assert 'data-verdict="fail"' in data["text/html"]

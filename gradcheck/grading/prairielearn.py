@@ -133,7 +133,7 @@ def run_prairielearn(
     root = Path(root)
     default = root / "tests" / "rubric.toml"
     try:
-        rubric: Rubric = load_rubric(rubric_path or (default if default.exists() else None))
+        rubric: Rubric = load_rubric(Path(rubric_path) if rubric_path else (default if default.exists() else None))
     except RubricError as exc:
         _write(root, _error_results(f"The autograder is misconfigured ({exc}). Please tell your instructor."))
         print(f"gradcheck: {exc}", file=sys.stderr)
