@@ -19,7 +19,7 @@ from torch import Tensor
 from ..checker import CaseResult, Failure
 from ..report import Report, explained_elsewhere, layer_rows
 from .classreport import Outcome, SubmissionRow, summarise
-from .heatmap import heatmap_png
+from .heatmap import error_field, heatmap_png
 from .page import LayerRow, Page, Picture, Problem
 
 if TYPE_CHECKING:
@@ -98,15 +98,9 @@ def pictures(pairs: Sequence[GradientPair]) -> tuple[Picture, ...]:
     drawn = []
     for p in pairs:
         png = heatmap_png(p.returned, p.true, title=p.title, worst=p.worst)
-        worst = p.worst if p.worst is not None else _fallback_worst(p)
+        worst = error_field(p.returned, p.true, worst=p.worst).worst  # the one marked, also without matplotlib
         drawn.append(Picture(p.layer, p.param, p.label, png, worst))
     return tuple(drawn)
-
-
-def _fallback_worst(p: GradientPair) -> tuple[int, ...]:
-    from .heatmap import error_field
-
-    return error_field(p.returned, p.true).worst
 
 
 def _where(f: Failure) -> str:
