@@ -19,7 +19,7 @@ from . import version as gradcheck_version
 from .cliargs import whole_number
 from .config import HELP
 from .exitcodes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_WRONG
-from .grading.cli import add_grade_command, add_gradescope_command
+from .grading.cli import add_grade_command, add_gradescope_command, add_prairielearn_command
 
 if TYPE_CHECKING:
     from .cases import CaseSpec
@@ -116,6 +116,9 @@ def add_check_command(commands) -> None:
     check.add_argument("--function", help=HELP["function"])
     check.add_argument("--batch", action="store_true", default=None, help=HELP["batch"] + " (default: the spec's)")
     check.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    check.add_argument(
+        "--html", metavar="FILE", help="also write the report as a self-contained HTML page (heatmaps need [plots])"
+    )
     check.add_argument("--seed", metavar="N", help=HELP["seed"])
     check.add_argument("--max-examples", metavar="N", help=HELP["max_examples"] + "; ignored with --widths")
     check.add_argument("--device", action="append", dest="devices", metavar="D", help=HELP["devices"])
@@ -236,6 +239,14 @@ def run_check(args: argparse.Namespace) -> int:
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.html:
+        from .reports import write_html
+
+        try:
+            write_html(report, args.html)
+        except OSError as exc:
+            print(f"gradcheck: --html {args.html}: cannot write it ({exc.strerror or exc})", file=sys.stderr)
+            return EXIT_USAGE
     if args.json:
         from .report import to_json
 
@@ -252,7 +263,7 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_WRONG
 
 
-_COMMANDS = [add_check_command, add_grade_command, add_gradescope_command]
+_COMMANDS = [add_check_command, add_grade_command, add_gradescope_command, add_prairielearn_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The ``grade`` and ``gradescope`` subcommands (registered in :data:`gradcheck.cli._COMMANDS`).
+"""The ``grade``, ``gradescope`` and ``prairielearn`` subcommands (registered in :data:`gradcheck.cli._COMMANDS`).
 
 Kept light: nothing heavy is imported until a handler runs, so ``gradcheck check`` pays nothing.
 Exit codes: 0 the batch ran (whatever the students scored; refused entries included); 2 bad
@@ -18,7 +18,7 @@ from ..exitcodes import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 if TYPE_CHECKING:
     from .vet import Caps
 
-__all__ = ["add_grade_command", "add_gradescope_command"]
+__all__ = ["add_grade_command", "add_gradescope_command", "add_prairielearn_command"]
 
 
 def _sandbox_options(parser: argparse.ArgumentParser) -> None:
@@ -93,6 +93,18 @@ def add_gradescope_command(commands) -> None:
     _sandbox_options(gradescope)
 
 
+def add_prairielearn_command(commands) -> None:
+    prairielearn = commands.add_parser(
+        "prairielearn",
+        help="grade one submission inside PrairieLearn's external grader",
+        description="Grade ROOT/student into ROOT/results/results.json (PrairieLearn's external-grading layout); "
+        "the rubric defaults to ROOT/tests/rubric.toml, else the built-in one.",
+    )
+    prairielearn.set_defaults(run=run_prairielearn_command)
+    prairielearn.add_argument("--root", default="/grade", help="the grading job's root folder (default: /grade)")
+    _sandbox_options(prairielearn)
+
+
 def run_grade(args: argparse.Namespace) -> int:
     from .assess import limits_for
     from .grade import GradeError, grade_batch
@@ -138,3 +150,9 @@ def run_gradescope_command(args: argparse.Namespace) -> int:
     return run_gradescope(
         args.root, rubric_path=args.rubric, timeout=args.timeout, memory_mb=args.memory, caps=_caps(args)
     )
+
+
+def run_prairielearn_command(args: argparse.Namespace) -> int:
+    from .prairielearn import run_prairielearn
+
+    return run_prairielearn(args.root, rubric_path=args.rubric, timeout=args.timeout, memory_mb=args.memory)

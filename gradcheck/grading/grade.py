@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import __version__
+from ..reports.batch import write_class_report
+from ..reports.feedback import write_pictures
 from ..sandbox import Isolation, Limits, probe
 from ..sandbox.box import sweep_stale_workdirs
 from .discover import Source, discover, fingerprint
@@ -101,6 +103,7 @@ def grade_one(
     caps: Caps = DEFAULT_CAPS,
 ) -> dict:
     """Grade one submission; the texts to write (computed in the worker), or an internal error."""
+    from ..reports.feedback import feedback_pictures
     from .assess import assess
     from .outputs import feedback_markdown, results_json
 
@@ -112,6 +115,7 @@ def grade_one(
             "name": source.name,
             "results": results,
             "feedback": feedback_markdown(assessment, rubric),
+            "pictures": feedback_pictures(assessment.score.tests, assessment.report),
             "seconds": assessment.seconds,
         }
     except Exception as exc:  # noqa: BLE001 - a bug of gradcheck: reported, the batch goes on
@@ -302,6 +306,7 @@ class _Writer:
         text = json.dumps(results, indent=2, allow_nan=False, default=str) + "\n"
         feedback = safe_text(done["feedback"])
         row = row_from_results(display, results, self.rubric)
+        write_pictures(self.out / name, done.get("pictures", {}))
         atomic_write(self.out / name / "feedback.md", feedback)
         atomic_write(self.out / name / "results.json", text)  # last: its presence means "graded"
         if self.keep:
@@ -416,6 +421,7 @@ def grade_batch(
             _run_all(todo, jobs, task, writer)
         _restore(out, {**kept, **writer.written})
         write_grades_csv(out, batch.rows.values(), rubric)
+        write_class_report(out, batch, rubric)
     batch.seconds = time.monotonic() - started
     return batch
 

@@ -22,6 +22,8 @@ from typing import Any
 
 from .. import __version__
 from ..records import failure_lines
+from ..reports.feedback import picture_lines
+from ..reports.sources import diagnosis_ids
 from .assess import Assessment
 from .escape import csv_cell, safe_text
 from .rubric import Rubric
@@ -43,16 +45,19 @@ OUTPUT_LIMIT = 2_000  # characters of the submission's own prints quoted in feed
 _FAILURES_SHOWN = 5
 
 
-def atomic_write(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, nothing else;
-    whatever a submission put in it is escaped first (:func:`safe_text`), so it always encodes."""
-    path, text = Path(path), safe_text(text)
+def atomic_write(path: str | os.PathLike, text: str | bytes) -> None:
+    """Write ``text`` (or bytes: a PNG) to ``path`` so that readers see the old file or the new
+    one, nothing else; text from a submission is escaped first (:func:`safe_text`), so it always
+    encodes."""
+    path = Path(path)
+    if isinstance(text, str):
+        text = safe_text(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide grades from the rest of the course staff
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -163,6 +168,7 @@ def results_json(a: Assessment, rubric: Rubric, *, fingerprint: str, settings: s
                 "events": a.events,
                 "isolation": a.isolation.as_dict() if a.isolation else None,
                 "seed": rubric.seed,
+                "diagnoses": diagnosis_ids(a.report),
             }
         },
     }
@@ -191,6 +197,7 @@ def feedback_markdown(a: Assessment, rubric: Rubric) -> str:
         if not t.ok:
             out.append(_fence(_test_output(t, a)))
             out.append("")
+            out += picture_lines(t, a.report)
     for p in s.policies:
         if p.policy.visibility == "hidden":
             hidden += 1
