@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..records import describe_failure
 from ..report import Report
 from .policies import check_policies
 from .rubric import Rubric, load_rubric
@@ -57,7 +58,7 @@ class VisibleTests:
         lines = [f"{self.rubric.name}: {got:g} / {top:g} in the visible tests"]
         for t in self.tests:
             lines.append(f"{'✓' if t.ok else '✗'} {t.test.number} {t.test.name}: {t.score:g} / {t.max_score:g}")
-            lines += [f"    {f.check}: {f.message}" for f in t.failures[:_SHOWN]]
+            lines += [f"    {f.check}: {describe_failure(f)}" for f in t.failures[:_SHOWN]]
         for p in self.policies:
             mark = "✗" if p.finding.violated else "✓"
             lines.append(f"{mark} {p.policy.number} {p.policy.name}: {p.score:g} / {p.max_score:g}")

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
-from ..checker import CaseResult, Failure
-from ..report import Report, explained_elsewhere, layer_rows
+from ..checker import CaseResult
+from ..records import Failure, describe_failure, explained_elsewhere
+from ..report import Report, layer_rows
 from .classreport import Outcome, SubmissionRow, summarise
 from .heatmap import error_field, heatmap_png
 from .page import LayerRow, Page, Picture, Problem
@@ -110,15 +111,16 @@ def _where(f: Failure) -> str:
 
 
 def _problem(report: Report, f: Failure) -> Problem:
+    found = report.diagnosis_of(f)
     return Problem(
         title=f"{f.check}{_where(f)}",
-        message=f.message,
-        diagnosis=f.diagnosis,
-        confidence=f.confidence,
-        hint=f.hint,
+        message=describe_failure(f),
+        diagnosis=found.id if found else None,
+        confidence=found.confidence if found else None,
+        hint=found.hint if found else None,
         case=_case_words(f),
         reproduce=report.reproduce(f) if f.case else None,
-        explained_by=explained_elsewhere(f),
+        explained_by=explained_elsewhere(found),
     )
 
 
@@ -127,7 +129,7 @@ def page_from_report(report: Report) -> Page:
     table = layer_rows(report)
     checks = tuple(table[0].marks) if table else ()
     rows = tuple(LayerRow(r.layer, r.param, tuple(r.marks[c] for c in checks), r.max_abs_error) for r in table)
-    roots = sum(explained_elsewhere(f) is None for f in report.failures)
+    roots = sum(explained_elsewhere(report.diagnosis_of(f)) is None for f in report.failures)
     headline = (
         f"{len(report.run.results)} calls, {roots} problem(s)"
         + (f" ({len(report.failures)} failures)" if len(report.failures) != roots else "")
@@ -150,8 +152,8 @@ def diagnosis_ids(report: Report | None) -> list[str]:
     """The distinct diagnosis ids of a report's root-cause failures, in report order."""
     if report is None:
         return []
-    ids = (f.diagnosis for f in report.failures if f.diagnosis and "consequence_of" not in f.evidence)
-    return list(dict.fromkeys(ids))
+    found = (report.diagnosis_of(f) for f in report.failures)
+    return list(dict.fromkeys(d.id for d in found if d is not None and not d.consequence_of))
 
 
 def class_summary(out: Path, batch: Batch, rubric: Rubric) -> dict[str, Any]:

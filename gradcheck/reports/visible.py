@@ -32,12 +32,10 @@ class VisibleRow:
 
 
 def _rows(result: VisibleTests) -> list[VisibleRow]:
-    from ..grading.outputs import failure_lines
-
     rows = []
     for t in result.tests:
         shown = t.failures[:FAILURES_SHOWN]
-        lines = tuple("\n".join(failure_lines(f, result.report.reproduce(f))) for f in shown)
+        lines = tuple("\n".join(result.report.lines(f)) for f in shown)
         drawn = () if t.ok else pictures(failing_gradients(result.report, t.failures))
         rows.append(VisibleRow(t.test.number, t.test.name, t.ok, t.score, t.max_score, lines, drawn))
     for p in result.policies:
