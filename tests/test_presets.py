@@ -9,8 +9,7 @@ import gradcheck
 from gradcheck import cli
 from gradcheck.adapters import ADAPTERS
 from gradcheck.config import Settings, resolve_settings
-from gradcheck.presets import USUAL_ADAPTERS
-from gradcheck.presets import PRESETS, get_preset
+from gradcheck.presets import PRESETS, USUAL_ADAPTERS, get_preset
 from gradcheck.records import describe_failure
 from gradcheck.spec import SEED
 

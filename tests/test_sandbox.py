@@ -154,7 +154,6 @@ def test_the_child_side_imports_nothing_of_the_harness():
         "math",
         "re",
         "typing",
-        "collections",
         "__future__",
         "_gradcheck_wire",
         "_gradcheck_calling",

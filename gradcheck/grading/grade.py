@@ -282,9 +282,7 @@ def _run_all(todo: list[Source], jobs: int, task: Callable[[Source], dict], fini
 class _Writer:
     """Writes each finished submission's files and row, inside its failure boundary."""
 
-    def __init__(
-        self, out: Path, rubric: Rubric, seal: Seal, batch: Batch, progress: Progress, *, keep: bool
-    ) -> None:
+    def __init__(self, out: Path, rubric: Rubric, seal: Seal, batch: Batch, progress: Progress, *, keep: bool) -> None:
         self.out, self.rubric, self.seal, self.batch, self.progress = out, rubric, seal, batch, progress
         self.keep = keep  # keep the texts written for the final tamper check (a sandbox may reach them)
         self.written: dict[str, dict[str, str]] = {}
