@@ -133,7 +133,7 @@ def _only_at_other_regularisation(ctx: Context) -> str | None:
     """Every failing case ran at λ = 0 and every case at the spec's λ passed: the code ignores
     the ``reg`` it is given (a λ written into the code happens to match the spec's)."""
     judged = [r for r in ctx.results if r.truth is not None]
-    off = [r for r in judged if r.truth.spec.l2 != ctx.spec.l2]
+    off = [r for r in judged if r.truth is not None and r.truth.spec.l2 != ctx.spec.l2]  # narrowed again for mypy
     if (
         not ctx.spec.l2
         or not off

@@ -313,7 +313,7 @@ def _sigma_variants(facts: CaseFacts, layer: int, rows: int) -> list[tuple[Tenso
         if other != act.name:
             variants.append(
                 (
-                    A_FORMS[other][0](a),
+                    _a_form(Activation.parse(other), a),
                     "wrong-activation-derivative",
                     f"{P} is written {A_FORMS[other][1].format(v=f'a{l}')}, {other}'s derivative, instead of {right}",
                 )

@@ -23,8 +23,9 @@ from ..checker import CaseResult
 from ..compare import TOLERANCES, allowed_error
 from ..records import Failure
 from ..spec import SEED, Spec
+from ..truth import SlackKey
 
-__all__ = ["CaseFacts", "Key", "agrees", "failure_label", "label", "residual"]
+__all__ = ["CaseFacts", "Key", "agrees", "failure_label", "gradient_key", "label", "residual"]
 
 Key = tuple[int, str]  # (layer, "W" | "b")
 
@@ -32,6 +33,16 @@ Key = tuple[int, str]  # (layer, "W" | "b")
 def label(key: Key) -> str:
     """``(2, "W")`` -> ``"W[2]"``: how the report names a gradient."""
     return f"{key[1]}[{key[0]}]"
+
+
+def gradient_key(f: Failure) -> Key:
+    """``(layer, param)`` of a failure about one gradient tensor (shape, finite, value checks set both).
+
+    A failure of the whole call (the loss, a crash) names no tensor; asking for its key is a bug.
+    """
+    if f.layer is None or f.param is None:
+        raise ValueError(f"a {f.check!r} failure names no gradient tensor (layer={f.layer}, param={f.param!r})")
+    return (f.layer, f.param)
 
 
 def failure_label(f: Failure) -> str:
@@ -70,7 +81,7 @@ class CaseFacts:
     memo: dict = field(default_factory=dict)  # results of costlier hypotheses, computed once
 
     def __post_init__(self) -> None:
-        self.failing = {(f.layer, f.param): f for f in self.result.failures if f.check == "gradient-values"}
+        self.failing = {gradient_key(f): f for f in self.result.failures if f.check == "gradient-values"}
 
     # -- the case ---------------------------------------------------------------------------
     @property
@@ -167,7 +178,7 @@ class CaseFacts:
         layer, param = key
         return [self.widths[layer + 1], self.widths[layer]] if param == "W" else [self.widths[layer + 1], 1]
 
-    def slack(self, key: Key) -> float:
+    def slack(self, key: SlackKey) -> float:
         return self.result.truth.slack.get(key, 0.0) if self.result.truth else 0.0
 
     def allowed(self, key: Key, expected: Tensor) -> Tensor:

@@ -162,11 +162,11 @@ def equations(spec: Spec = SEED) -> dict[str, str]:
         output = f"δ{L} = (a{L} − ȳ){n}{B}"
     else:
         two = "" if spec.criterion == "half_sse" else "2"
-        output = f"δ{L} = {two}(a{L} − ȳ){_factor(spec.output, L)}{n}{B}"
+        output = f"δ{L} = {two}(a{L} − ȳ){_factor(Activation.parse(spec.output), L)}{n}{B}"
     reg = f" + {_l2_coefficient(spec)}·" if spec.l2 else ""
     return {
         "output": output,
-        "hidden": f"δ{l} = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾){_factor(spec.hidden, l)}",
+        "hidden": f"δ{l} = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾){_factor(Activation.parse(spec.hidden), l)}",
         "weight": f"∇W{l} = δ{l} (a⁽ˡ⁻¹⁾)ᵀ" + (f"{reg}W{l}" if reg else ""),
         "bias": ("∇b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾" if spec.batch else "∇b⁽ˡ⁾ = δ⁽ˡ⁾")
         + (f"{reg}b{l}" if reg and spec.l2_biases else ""),
@@ -175,7 +175,7 @@ def equations(spec: Spec = SEED) -> dict[str, str]:
 
 def _derivative(spec: Spec) -> str:
     """The hidden layers' derivative named and written out: ``tanh′(z⁽ˡ⁾) = 1 − (a⁽ˡ⁾)²``."""
-    act = spec.hidden
+    act = Activation.parse(spec.hidden)
     form = A_FORMS[act.name][1].format(v=("z" if act.kinked else "a") + "⁽ˡ⁾")
     return f"{prime_name(act)}(z⁽ˡ⁾) = {form}"
 

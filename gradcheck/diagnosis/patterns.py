@@ -14,6 +14,7 @@ import torch
 
 from ..cases import CaseSpec
 from ..checker import CaseResult, Failure
+from .facts import gradient_key
 
 __all__ = [
     "depth_partition",
@@ -62,7 +63,8 @@ def partition(
 
     Both sides need at least two cases, so one odd case is never a pattern.
     """
-    bad, good = [], []
+    bad: list[object] = []
+    good: list[object] = []
     for r in results:
         (bad if failed(r) else good).append(feature(r.case))
     if len(bad) < 2 or len(good) < 2 or set(bad) & set(good):
@@ -97,9 +99,11 @@ def echoes_earlier_call(results: list[CaseResult]) -> str | None:
     for i, r in enumerate(results):
         earlier = [e for e in results[:i] if signature(e.case) == signature(r.case) and e.case != r.case]
         for f in r.failures:
-            key = (f.layer, f.param)
+            if f.check != "gradient-values" or r.truth is None:
+                continue
+            key = gradient_key(f)
             got = r.returned.get(key)
-            if f.check != "gradient-values" or got is None or r.truth is None:
+            if got is None:
                 continue
             for e in earlier:
                 before = e.returned.get(key)

@@ -20,7 +20,7 @@ from ..records import Failure, describe_failure
 from ..spec import Spec
 from ..vocabulary import CoreCheck
 from .explanations import Explanation
-from .facts import CaseFacts, Key, failure_label, label
+from .facts import CaseFacts, Key, failure_label, gradient_key, label
 from .forward import gradients_are_bias_free, loss_is_bias_free
 from .hints import loss_words
 from .patterns import depth_partition, echoes_earlier_call, owner_map, same_key, unit_width_partition
@@ -112,20 +112,20 @@ def _consequence(root: Key, root_ex: Explanation | None, layer: int | None) -> E
 
 def gradient_values(ctx: Context, f: Failure) -> Explanation:
     result = ctx.result_of(f)
-    key = (f.layer, f.param)
+    key = gradient_key(f)
     if gradients_are_bias_free(ctx.facts(result)):
         return Explanation("missing-bias-in-forward", "", 0.9, {}, consequence_of="loss")
     finding = ctx.walk(result).get(key)
     if finding is None:
         return Explanation("unclassified", "the walk found nothing to say about this gradient", 0.3, {})
-    if finding.status == "consequence":
+    if finding.status == "consequence" and finding.root is not None:
         root = ctx.walk(result).get(finding.root)
         return _consequence(finding.root, root.explanation if root else finding.explanation, f.layer)
     own = finding.explanation if finding.status == "root" else None
     if own is not None and own.id == "missing-layer" and not _zero_in_every_case(ctx, f):
         own = None  # zero here by chance (all units off), not a gradient that is never computed
     others = []
-    for r, g in same_key(ctx.results, f):
+    for r, _ in same_key(ctx.results, f):
         other = ctx.walk(r).get(key) if r is not result else None
         if (
             other
@@ -137,7 +137,7 @@ def gradient_values(ctx: Context, f: Failure) -> Explanation:
             others.append(
                 (
                     replace(other.explanation, detail=other.explanation.detail + where),
-                    _role_weight(result.case, r.case, f.layer),
+                    _role_weight(result.case, r.case, key[0]),
                 )
             )
     voted = _vote(own, others)
@@ -156,10 +156,8 @@ def gradient_values(ctx: Context, f: Failure) -> Explanation:
 
 def _zero_in_every_case(ctx: Context, f: Failure) -> bool:
     """A gradient that is never computed is zero in every case, not just in one."""
-    return all(
-        r.returned.get((f.layer, f.param)) is not None and not bool(r.returned[(f.layer, f.param)].any())
-        for r, _ in same_key(ctx.results, f)
-    )
+    key = gradient_key(f)
+    return all(r.returned.get(key) is not None and not bool(r.returned[key].any()) for r, _ in same_key(ctx.results, f))
 
 
 def _unexplained_words(evidence: dict) -> str:
@@ -175,7 +173,7 @@ def _unexplained_words(evidence: dict) -> str:
 def finite(ctx: Context, f: Failure) -> Explanation:
     result = ctx.result_of(f)
     facts = ctx.facts(result)
-    key = (f.layer, f.param)
+    key = gradient_key(f)
     finding = nan_findings(facts).get(key, WalkStep("root"))
     if finding.status == "consequence" and finding.root is not None:
         return Explanation(
@@ -203,16 +201,18 @@ def finite(ctx: Context, f: Failure) -> Explanation:
 
 def gradient_shapes(ctx: Context, f: Failure) -> Explanation:
     result = ctx.result_of(f)
-    own = explain_shape(ctx.facts(result), (f.layer, f.param), list(f.got))
+    key = gradient_key(f)
+    own = explain_shape(ctx.facts(result), key, list(f.got))
     others = [
-        (explain_shape(ctx.facts(r), (g.layer, g.param), list(g.got)), _role_weight(result.case, r.case, f.layer))
+        (explain_shape(ctx.facts(r), gradient_key(g), list(g.got)), _role_weight(result.case, r.case, key[0]))
         for r, g in same_key(ctx.results, f)
         if r is not result
     ]
     known = [(e, w) for e, w in others if e.id != "unclassified"]
     if own.id == "unclassified" and not known:
         return own
-    return _vote(own if own.id != "unclassified" else None, known)  # type: ignore[return-value]
+    voted = _vote(own if own.id != "unclassified" else None, known)
+    return voted if voted is not None else own  # never None here: own or a known explanation votes
 
 
 def _loss_factors(facts: CaseFacts) -> list[tuple[float, str]]:

@@ -29,7 +29,7 @@ from .explanations import (
     sup,
     weight_candidates,
 )
-from .facts import CaseFacts, Key, residual
+from .facts import CaseFacts, Key, gradient_key, residual
 
 __all__ = ["WalkStep", "analyse_case", "describe_difference", "nan_findings", "saturation_note"]
 
@@ -106,7 +106,7 @@ def analyse_case(facts: CaseFacts) -> dict[Key, WalkStep]:
     for layer in reversed(range(facts.depth)):
         delta = facts.deltas[layer] if upper is None else propagate(facts, layer, upper)
         expected = from_delta(facts, layer, delta)
-        observed = {p: t for p in PARAMS if (t := facts.returned((layer, p))) is not None}
+        observed: dict[str, Tensor] = {p: t for p in PARAMS if (t := facts.returned((layer, p))) is not None}
         failing = [p for p in PARAMS if (layer, p) in facts.failing]
         consistent = {p for p, t in observed.items() if facts.agrees((layer, p), t, expected[p])}
 
@@ -130,7 +130,9 @@ def analyse_case(facts: CaseFacts) -> dict[Key, WalkStep]:
         above = None if layer == facts.top else (upper if upper is not None else facts.deltas[layer + 1])
         whole = choose(facts, layer, delta_candidates(facts, layer, above, observed), observed, expected)
         local = {p: _local(facts, layer, p, delta, observed[p], expected[p]) for p in observed}
-        if whole and not (all(local.values()) and whole.confidence < min(e.confidence for e in local.values())):
+        if whole and not (
+            all(local.values()) and whole.confidence < min(e.confidence for e in local.values() if e is not None)
+        ):
             root = (layer, failing[0])
             findings[root] = WalkStep("root", whole, after=lost_at)
             findings.update({(layer, p): WalkStep("consequence", whole, root=root) for p in failing[1:]})
@@ -152,7 +154,7 @@ def analyse_case(facts: CaseFacts) -> dict[Key, WalkStep]:
 def nan_findings(facts: CaseFacts) -> dict[Key, WalkStep]:
     """Non-finite gradients: the highest one is the root; NaN flows down δ, so the rest inherit it."""
     keys = sorted(
-        ((f.layer, f.param) for f in facts.result.failures if f.check == "finite"),
+        (gradient_key(f) for f in facts.result.failures if f.check == "finite"),
         key=lambda k: (-k[0], PARAMS.index(k[1])),
     )
     if not keys:
