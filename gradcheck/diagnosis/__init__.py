@@ -169,7 +169,8 @@ def _count_pattern(seen: list, count, symbol: str, axis: str, averaged: bool) ->
         if averaged:
             return (
                 "sum-instead-of-mean",
-                f"{symbol} times the right value in every case ({symbol} = {ns}): summed over {axis} instead of averaged",
+                f"{symbol} times the right value in every case ({symbol} = {ns}): summed over {axis} "
+                "instead of averaged",
             )
         return "scale-factor", f"{symbol} times the right value in every case ({symbol} = {ns})"
     return None

@@ -346,7 +346,8 @@ def _sigma_variants(facts: CaseFacts, layer: int, rows: int) -> list[tuple[Tenso
                     (
                         act.derivative(facts.zs[k]),
                         "relu-mask-wrong-layer",
-                        f"the {act} mask of δ{l} is taken from z{sup(k)} (layer {k}) instead of z{l}: {P}(z{sup(k)}) in place of {P}(z{l})",
+                        f"the {act} mask of δ{l} is taken from z{sup(k)} (layer {k}) instead of z{l}: "
+                        f"{P}(z{sup(k)}) in place of {P}(z{l})",
                     )
                 )
             else:
@@ -354,7 +355,9 @@ def _sigma_variants(facts: CaseFacts, layer: int, rows: int) -> list[tuple[Tenso
                     (
                         facts.sigma_prime(k),
                         "wrong-activation-derivative",
-                        f"δ{l} uses {prime_name(facts.spec.activation_at(k, facts.depth))} of layer {k}, {A_FORMS[facts.spec.activation_at(k, facts.depth).name][1].format(v=f'a{sup(k)}')}, instead of layer {layer}'s",
+                        f"δ{l} uses {prime_name(facts.spec.activation_at(k, facts.depth))} of layer {k}, "
+                        f"{A_FORMS[facts.spec.activation_at(k, facts.depth).name][1].format(v=f'a{sup(k)}')}, "
+                        f"instead of layer {layer}'s",
                     )
                 )
     if x.shape[0] in (rows, 1):
@@ -443,7 +446,10 @@ def _output_candidates(facts: CaseFacts, layer: int) -> list[Candidate]:
     cands = []
     for k, words in ((1 / facts.batch if mean else 1.0, "/B" if mean else ""), (1.0, "")):
         delta = (z - y) * k
-        what = f"δ{L} is (z{L} − ȳ){words}, the scores minus the targets: the softmax is missing ((softmax(z{L}) − ȳ){'/B' if mean else ''} is right)"
+        what = (
+            f"δ{L} is (z{L} − ȳ){words}, the scores minus the targets: the softmax is missing ((softmax(z{L}) "
+            f"− ȳ){'/B' if mean else ''} is right)"
+        )
         cands.append(Candidate("softmax-gradient-missing-softmax", what, from_delta(facts, layer, delta), delta=delta))
     return cands if mean and facts.batch > 1 else cands[:1]
 
@@ -481,7 +487,8 @@ def weight_candidates(facts: CaseFacts, layer: int, delta: Tensor, got: Tensor) 
             "transposed-weight-gradient",
             f"∇W{sup(layer)} is returned transposed"
             if square
-            else f"∇W{sup(layer)} is computed transposed, a{sup(layer - 1)} (δ{sup(layer)})ᵀ, then reshaped to W{sup(layer)}'s shape",
+            else f"∇W{sup(layer)} is computed transposed, a{sup(layer - 1)} (δ{sup(layer)})ᵀ, then reshaped to "
+            f"W{sup(layer)}'s shape",
             {"W": expected.T.reshape(expected.shape)},
         )
     ]
@@ -573,7 +580,8 @@ def bias_candidates(facts: CaseFacts, layer: int, delta: Tensor, got: Tensor) ->
         cands.append(
             Candidate(
                 "bias-not-summed-over-batch",
-                f"∇b{sup(layer)} sums δ{sup(layer)} over its units (dim 0) instead of over the batch (dim 1): B = n = {delta.shape[0]} makes the axes look alike",
+                f"∇b{sup(layer)} sums δ{sup(layer)} over its units (dim 0) instead of over the batch (dim "
+                f"1): B = n = {delta.shape[0]} makes the axes look alike",
                 {"b": delta.sum(dim=0).reshape(expected.shape) + reg},
             )
         )
@@ -585,7 +593,10 @@ def bias_candidates(facts: CaseFacts, layer: int, delta: Tensor, got: Tensor) ->
     )
 
 
-_FLUSH = "Don't cut σ′ to zero where the sigmoids saturate: a ∘ (1 − a), or σ(z)σ(−z) where a rounds to 1, keeps the tiny true value."
+_FLUSH = (
+    "Don't cut σ′ to zero where the sigmoids saturate: a ∘ (1 − a), or σ(z)σ(−z) where a rounds to 1, keeps "
+    "the tiny true value."
+)
 
 
 def tensor_candidates(facts: CaseFacts, key: Key, expected: Tensor, got: Tensor) -> list[Candidate]:
@@ -597,7 +608,8 @@ def tensor_candidates(facts: CaseFacts, key: Key, expected: Tensor, got: Tensor)
         cands.append(
             Candidate(
                 "numerical-instability",
-                f"{name} is exactly zero where the sigmoids saturate: the true gradient is tiny, not zero (σ′ flushed to zero)",
+                f"{name} is exactly zero where the sigmoids saturate: the true gradient is tiny, not zero "
+                "(σ′ flushed to zero)",
                 {param: torch.zeros_like(expected)},
                 facts={"zeros": True, "fix": _FLUSH},
             )
@@ -630,7 +642,8 @@ def tensor_candidates(facts: CaseFacts, key: Key, expected: Tensor, got: Tensor)
         cands.append(
             Candidate(
                 "single-entry-error",
-                f"{count} of {expected.numel()} entries of {name} are wrong (worst at index {worst}), the rest are right",
+                f"{count} of {expected.numel()} entries of {name} are wrong (worst at index {worst}), the "
+                "rest are right",
                 {param: torch.where(off, got, expected)},
                 dof=count,
                 facts={"wrong_entries": count, "worst_index": list(worst)},

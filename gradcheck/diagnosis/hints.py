@@ -40,40 +40,120 @@ EQUATIONS = {
 _ALL = ", ".join(EQUATIONS.values())
 
 FIXES = {
-    "layer0-uses-wrong-input": "Layer 0's input is x: ∇W⁽⁰⁾ = δ⁽⁰⁾ xᵀ. In Python a[l-1] at l = 0 is a[-1], the last activation; use x when l == 0.",
-    "outer-product-wrong-activation": "∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ takes the activation that feeds layer l, a⁽ˡ⁻¹⁾ (x for layer 0); fix the index in the outer product.",
-    "transposed-weight-gradient": "∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ is shaped like W⁽ˡ⁾, [n_{l+1}, n_l]: compute delta @ a_prev.T in that order, and don't reshape to hide a shape error.",
-    "missing-activation-derivative": f"Both {EQUATIONS['output']} and {EQUATIONS['hidden']} end with the sigmoid's σ′ = a ∘ (1 − a) of that layer; multiply it in.",
-    "wrong-activation-derivative": f"The sigmoid's derivative is σ′(z⁽ˡ⁾) = a⁽ˡ⁾ ∘ (1 − a⁽ˡ⁾), from the same layer's activation, as in {EQUATIONS['hidden']}.",
-    "missing-transpose-in-backprop": f"{EQUATIONS['hidden']} needs the transpose: W[l+1].T @ delta (without it the code only runs on square layers).",
-    "wrong-weight-in-backprop": f"{EQUATIONS['hidden']} propagates with the weights of the layer above, W⁽ˡ⁺¹⁾; fix the weight index.",
-    "sign-flip": f"{EQUATIONS['output']} starts from a⁽ᴸ⁾ − ȳ, the derivative of ½‖a⁽ᴸ⁾ − ȳ‖²; return the gradient itself, not the descent step −∇.",
-    "scale-factor": f"The seed's equations carry no constant: {EQUATIONS['output']} (the loss's ½ cancels the square's 2), {EQUATIONS['weight']}, {EQUATIONS['bias']}; remove the factor.",
-    "mean-instead-of-sum": "The loss ½ Σ (a⁽ᴸ⁾ − ȳ)² sums over the batch and the outputs, so the gradients sum too (∇b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾); don't divide by B or n_L, and don't use .mean().",
-    "sum-instead-of-mean": "The spec's loss averages over the batch (or the outputs), so every gradient carries the same 1/B (1/n_L) as the loss: divide δ⁽ᴸ⁾ once, at the output, and let ∇W⁽ˡ⁾ and ∇b⁽ˡ⁾ inherit it (np.sum(dZ) for the bias needs the same /m as dW).",
-    "regularization-on-biases": "The spec's L2 penalty covers the weights only: ∇b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾ has no penalty term; drop the reg·b term from the bias gradient (and Σb² from the loss). Biases that start at zero hide this bug.",
-    "regularization-missing": "The L2 penalty c·Σ‖W⁽ˡ⁾‖² adds 2c·W⁽ˡ⁾ to ∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ: add it to every layer's weight gradient (c = λ, λ/2, or λ/(2m) as the spec's penalty says).",
-    "regularization-wrong-factor": "The gradient of c·Σ‖W⁽ˡ⁾‖² is 2c·W⁽ˡ⁾: with reg·ΣW² that is 2·reg·W, with ½·reg·ΣW² it is reg·W, with λ/(2m)·ΣW² it is (λ/m)·W; match the term to the penalty the loss uses.",
-    "derivative-of-output": "An activation's derivative is taken at the layer's input z⁽ˡ⁾: f′(z⁽ˡ⁾), or the same written from the output, e.g. 1 − (a⁽ˡ⁾)² for tanh, a⁽ˡ⁾ ∘ (1 − a⁽ˡ⁾) for the sigmoid; f′(a⁽ˡ⁾) applies the activation twice.",
-    "relu-mask-wrong-layer": "δ⁽ˡ⁾ = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾) ∘ 1[z⁽ˡ⁾ > 0]: the ReLU mask comes from the same layer's pre-activation z⁽ˡ⁾ (cache it with that layer), not from the layer above or below.",
-    "softmax-gradient-missing-softmax": "With softmax + cross-entropy, δ⁽ᴸ⁾ = softmax(z⁽ᴸ⁾) − ȳ (divided by B for a mean): subtract the one-hot targets from the probabilities, not from the raw scores.",
+    "layer0-uses-wrong-input": (
+        "Layer 0's input is x: ∇W⁽⁰⁾ = δ⁽⁰⁾ xᵀ. In Python a[l-1] at l = 0 is a[-1], the last activation; use "
+        "x when l == 0."
+    ),
+    "outer-product-wrong-activation": (
+        "∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ takes the activation that feeds layer l, a⁽ˡ⁻¹⁾ (x for layer 0); fix the "
+        "index in the outer product."
+    ),
+    "transposed-weight-gradient": (
+        "∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ is shaped like W⁽ˡ⁾, [n_{l+1}, n_l]: compute delta @ a_prev.T in that order, "
+        "and don't reshape to hide a shape error."
+    ),
+    "missing-activation-derivative": (
+        f"Both {EQUATIONS['output']} and {EQUATIONS['hidden']} end with the sigmoid's σ′ = a ∘ (1 − a) of "
+        "that layer; multiply it in."
+    ),
+    "wrong-activation-derivative": (
+        "The sigmoid's derivative is σ′(z⁽ˡ⁾) = a⁽ˡ⁾ ∘ (1 − a⁽ˡ⁾), from the same layer's activation, as in "
+        f"{EQUATIONS['hidden']}."
+    ),
+    "missing-transpose-in-backprop": (
+        f"{EQUATIONS['hidden']} needs the transpose: W[l+1].T @ delta (without it the code only runs on square layers)."
+    ),
+    "wrong-weight-in-backprop": (
+        f"{EQUATIONS['hidden']} propagates with the weights of the layer above, W⁽ˡ⁺¹⁾; fix the weight index."
+    ),
+    "sign-flip": f"{EQUATIONS['output']} starts from a⁽ᴸ⁾ − ȳ, the derivative of ½‖a⁽ᴸ⁾ − ȳ‖²; return the gradient "
+    "itself, not the descent step −∇.",
+    "scale-factor": f"The seed's equations carry no constant: {EQUATIONS['output']} (the loss's ½ cancels the square's "
+    f"2), {EQUATIONS['weight']}, {EQUATIONS['bias']}; remove the factor.",
+    "mean-instead-of-sum": (
+        "The loss ½ Σ (a⁽ᴸ⁾ − ȳ)² sums over the batch and the outputs, so the gradients sum too (∇b⁽ˡ⁾ = "
+        "Σ_batch δ⁽ˡ⁾); don't divide by B or n_L, and don't use .mean()."
+    ),
+    "sum-instead-of-mean": (
+        "The spec's loss averages over the batch (or the outputs), so every gradient carries the same 1/B "
+        "(1/n_L) as the loss: divide δ⁽ᴸ⁾ once, at the output, and let ∇W⁽ˡ⁾ and ∇b⁽ˡ⁾ inherit it "
+        "(np.sum(dZ) for the bias needs the same /m as dW)."
+    ),
+    "regularization-on-biases": (
+        "The spec's L2 penalty covers the weights only: ∇b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾ has no penalty term; drop the "
+        "reg·b term from the bias gradient (and Σb² from the loss). Biases that start at zero hide this bug."
+    ),
+    "regularization-missing": (
+        "The L2 penalty c·Σ‖W⁽ˡ⁾‖² adds 2c·W⁽ˡ⁾ to ∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ: add it to every layer's weight "
+        "gradient (c = λ, λ/2, or λ/(2m) as the spec's penalty says)."
+    ),
+    "regularization-wrong-factor": (
+        "The gradient of c·Σ‖W⁽ˡ⁾‖² is 2c·W⁽ˡ⁾: with reg·ΣW² that is 2·reg·W, with ½·reg·ΣW² it is reg·W, "
+        "with λ/(2m)·ΣW² it is (λ/m)·W; match the term to the penalty the loss uses."
+    ),
+    "derivative-of-output": (
+        "An activation's derivative is taken at the layer's input z⁽ˡ⁾: f′(z⁽ˡ⁾), or the same written from "
+        "the output, e.g. 1 − (a⁽ˡ⁾)² for tanh, a⁽ˡ⁾ ∘ (1 − a⁽ˡ⁾) for the sigmoid; f′(a⁽ˡ⁾) applies the "
+        "activation twice."
+    ),
+    "relu-mask-wrong-layer": (
+        "δ⁽ˡ⁾ = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾) ∘ 1[z⁽ˡ⁾ > 0]: the ReLU mask comes from the same layer's pre-activation "
+        "z⁽ˡ⁾ (cache it with that layer), not from the layer above or below."
+    ),
+    "softmax-gradient-missing-softmax": (
+        "With softmax + cross-entropy, δ⁽ᴸ⁾ = softmax(z⁽ᴸ⁾) − ȳ (divided by B for a mean): subtract the "
+        "one-hot targets from the probabilities, not from the raw scores."
+    ),
     "loss-value": "Return the loss ½ Σ (a⁽ᴸ⁾ − ȳ)², summed over every entry; the gradients are already right.",
-    "layer-order": "W_grads[l] and b_grads[l] hold layer l's gradients, indexed like W and b; if you append while walking back from the output, reverse the lists (or fill them by index).",
-    "swapped-weight-and-bias": f"Return (loss, W_grads, b_grads) in that order: {EQUATIONS['weight']} in the first list, {EQUATIONS['bias']} in the second.",
-    "missing-layer": f"Compute {EQUATIONS['weight']} and {EQUATIONS['bias']} for every layer l = L, ..., 0: check the loop's bounds (range(L, -1, -1) includes layer 0).",
-    "bias-not-summed-over-batch": "∇b⁽ˡ⁾ is δ⁽ˡ⁾ summed over the batch: delta.sum(dim=1, keepdim=True), shaped [n, 1] like b⁽ˡ⁾.",
-    "missing-bias-in-forward": "The forward pass is z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾: add the bias; the loss and the gradients follow from a right forward pass.",
-    "wrong-depth-handling": "Loop over the layers l = 0, ..., L with L = len(W) − 1 instead of hard-coding the depth or special-casing one layer: every depth, one layer included, uses the same equations.",
-    "width-one-layer": "Keep every tensor 2-D: a bare squeeze() also drops the axis of a width-1 layer; use sum(dim=1, keepdim=True), an explicit squeeze(dim), or reshape to [n, 1].",
-    "numerical-instability": "Compute σ′ from the activation, a ∘ (1 − a), or as σ(z)σ(−z): exp(±z) overflows to inf where sigmoids saturate, and inf/inf is NaN.",
+    "layer-order": "W_grads[l] and b_grads[l] hold layer l's gradients, indexed like W and b; if you append while "
+    "walking back from the output, reverse the lists (or fill them by index).",
+    "swapped-weight-and-bias": (
+        f"Return (loss, W_grads, b_grads) in that order: {EQUATIONS['weight']} in the first list, "
+        f"{EQUATIONS['bias']} in the second."
+    ),
+    "missing-layer": f"Compute {EQUATIONS['weight']} and {EQUATIONS['bias']} for every layer l = L, ..., 0: check the "
+    "loop's bounds (range(L, -1, -1) includes layer 0).",
+    "bias-not-summed-over-batch": (
+        "∇b⁽ˡ⁾ is δ⁽ˡ⁾ summed over the batch: delta.sum(dim=1, keepdim=True), shaped [n, 1] like b⁽ˡ⁾."
+    ),
+    "missing-bias-in-forward": (
+        "The forward pass is z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾: add the bias; the loss and the gradients follow from "
+        "a right forward pass."
+    ),
+    "wrong-depth-handling": (
+        "Loop over the layers l = 0, ..., L with L = len(W) − 1 instead of hard-coding the depth or "
+        "special-casing one layer: every depth, one layer included, uses the same equations."
+    ),
+    "width-one-layer": "Keep every tensor 2-D: a bare squeeze() also drops the axis of a width-1 layer; use sum(dim=1, "
+    "keepdim=True), an explicit squeeze(dim), or reshape to [n, 1].",
+    "numerical-instability": (
+        "Compute σ′ from the activation, a ∘ (1 − a), or as σ(z)σ(−z): exp(±z) overflows to inf where "
+        "sigmoids saturate, and inf/inf is NaN."
+    ),
     "single-entry-error": "Look for a slip in one term: an index, a hand-unrolled loop, an in-place edit of one entry.",
-    "input-mutation": "Don't modify x, y, W or b in place (+=, .sub_(), slice assignment, or in-place ops on a view such as reshape()); work on new tensors.",
-    "hidden-state": "Don't keep results between calls (module-level caches, accumulators, default-argument lists): compute everything from the arguments, every call.",
-    "dtype-mismatch": "Return each gradient in its parameter's dtype: build tensors with dtype=W[l].dtype (or *_like), or cast back before returning.",
-    "device-mismatch": "Return each gradient on its parameter's device: create tensors with device=x.device (or *_like), never the default device.",
+    "input-mutation": (
+        "Don't modify x, y, W or b in place (+=, .sub_(), slice assignment, or in-place ops on a view such "
+        "as reshape()); work on new tensors."
+    ),
+    "hidden-state": "Don't keep results between calls (module-level caches, accumulators, default-argument lists): "
+    "compute everything from the arguments, every call.",
+    "dtype-mismatch": (
+        "Return each gradient in its parameter's dtype: build tensors with dtype=W[l].dtype (or *_like), or "
+        "cast back before returning."
+    ),
+    "device-mismatch": (
+        "Return each gradient on its parameter's device: create tensors with device=x.device (or *_like), "
+        "never the default device."
+    ),
     "exception": "Fix that line: it is the implementation's own code, where the error was raised.",
-    "regularization-hard-coded": "Use the regularisation strength the code is given (the reg argument) everywhere, in the loss and in ∇W; a constant copied from the notebook is right for that value only.",
-    "unfinished-template": "Fill in every blank of the template: compute the loss and, for every layer, ∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ and ∇b⁽ˡ⁾ = δ⁽ˡ⁾, and return them.",
+    "regularization-hard-coded": (
+        "Use the regularisation strength the code is given (the reg argument) everywhere, in the loss and in "
+        "∇W; a constant copied from the notebook is right for that value only."
+    ),
+    "unfinished-template": (
+        "Fill in every blank of the template: compute the loss and, for every layer, ∇W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ "
+        "and ∇b⁽ˡ⁾ = δ⁽ˡ⁾, and return them."
+    ),
     "timeout": "The call did not return in time: look for a loop that never ends.",
     "unclassified": f"Check each step against the seed's equations: {_ALL}.",
 }
@@ -102,7 +182,10 @@ def consequence_hint(root: str, root_id: str, same_layer: bool, spec: Spec = SEE
         return (
             f"Same wrong δ as {root} ({eq['bias']}, {eq['weight']}): not a separate bug; fix {root} ({root_id}) first."
         )
-    return f"Inherits the error from {root} ({root_id}) through {eq['hidden']}: given the δ it received, this gradient is right. Fix {root} first."
+    return (
+        f"Inherits the error from {root} ({root_id}) through {eq['hidden']}: given the δ it received, this "
+        f"gradient is right. Fix {root} first."
+    )
 
 
 # -- the equations of another spec ---------------------------------------------------------------
@@ -182,7 +265,8 @@ def _derivative(spec: Spec) -> str:
 
 _SPEC_FIXES = {
     "missing-activation-derivative": lambda s, eq: (
-        f"{eq['hidden']} ends with {_derivative(s)}, the derivative of the layer's own activation ({s.hidden}); multiply it in"
+        f"{eq['hidden']} ends with {_derivative(s)}, the derivative of the layer's own activation "
+        f"({s.hidden}); multiply it in"
         + (
             "."
             if s.output.name in ("identity",) or s.criterion in ("bce", "softmax_ce")
@@ -193,31 +277,38 @@ _SPEC_FIXES = {
         f"The {s.hidden} derivative is {_derivative(s)}, from the same layer, as in {eq['hidden']}."
     ),
     "derivative-of-output": lambda s, eq: (
-        f"{eq['hidden']}: the derivative is taken at the layer's input, {_derivative(s)}; {prime_name(s.hidden)}(a⁽ˡ⁾) applies the activation twice."
+        f"{eq['hidden']}: the derivative is taken at the layer's input, {_derivative(s)}; "
+        f"{prime_name(s.hidden)}(a⁽ˡ⁾) applies the activation twice."
     ),
     "relu-mask-wrong-layer": lambda s, eq: (
-        f"{eq['hidden']}: the mask comes from the same layer's pre-activation z⁽ˡ⁾ (cache it with that layer), not from the layer above or below."
+        f"{eq['hidden']}: the mask comes from the same layer's pre-activation z⁽ˡ⁾ (cache it with that "
+        "layer), not from the layer above or below."
     ),
     "sign-flip": lambda s, eq: (
-        f"{eq['output']} is the gradient of the spec's loss ({loss_words(s)}); return the gradient itself, not the descent step −∇."
+        f"{eq['output']} is the gradient of the spec's loss ({loss_words(s)}); return the gradient "
+        "itself, not the descent step −∇."
     ),
     "scale-factor": lambda s, eq: (
         f"The spec's equations: {eq['output']}, {eq['weight']}, {eq['bias']}; remove the factor."
     ),
     "mean-instead-of-sum": lambda s, eq: (
-        f"The spec's loss, {loss_words(s)}, sums where the gradient was averaged: {eq['output']}, {eq['bias']}; don't divide by B (or n_L) there, and don't use .mean()."
+        f"The spec's loss, {loss_words(s)}, sums where the gradient was averaged: {eq['output']}, "
+        f"{eq['bias']}; don't divide by B (or n_L) there, and don't use .mean()."
     ),
     "sum-instead-of-mean": lambda s, eq: (
-        f"The spec's loss, {loss_words(s)}, is averaged: {eq['output']} carries the /B once, and {eq['weight']} and {eq['bias']} inherit it (np.sum(dZ) for the bias needs the same /m as dW)."
+        f"The spec's loss, {loss_words(s)}, is averaged: {eq['output']} carries the /B once, and "
+        f"{eq['weight']} and {eq['bias']} inherit it (np.sum(dZ) for the bias needs the same /m as dW)."
     ),
     "regularization-missing": lambda s, eq: (
         f"The spec's loss, {loss_words(s)}, gives {eq['weight']}: add the L2 term to every layer's weight gradient."
     ),
     "regularization-wrong-factor": lambda s, eq: (
-        f"The spec's loss, {loss_words(s)}, gives {eq['weight']}: the L2 term's factor is twice the penalty's coefficient; match it to the penalty the loss uses."
+        f"The spec's loss, {loss_words(s)}, gives {eq['weight']}: the L2 term's factor is twice the "
+        "penalty's coefficient; match it to the penalty the loss uses."
     ),
     "regularization-on-biases": lambda s, eq: (
-        f"The spec's loss, {loss_words(s)}, leaves biases out of the penalty: {eq['bias']}, with no reg·b term (and no Σb² in the loss). Biases that start at zero hide this bug."
+        f"The spec's loss, {loss_words(s)}, leaves biases out of the penalty: {eq['bias']}, with no reg·b "
+        "term (and no Σb² in the loss). Biases that start at zero hide this bug."
     ),
     "loss-value": lambda s, eq: f"Return the spec's loss, {loss_words(s)}; the gradients are already right.",
     "unclassified": lambda s, eq: f"Check each step against the spec's equations: {', '.join(eq.values())}.",
@@ -234,14 +325,17 @@ def fix_for(id_: str, spec: Spec = SEED) -> str:
 def stale_hint() -> str:
     """For a failure that shows only in calls repeating an earlier call's shapes."""
     return (
-        "Shows only in calls that repeat an earlier call's shapes: a consequence of the state kept between calls (see the hidden-state failure); fix that first. "
-        + FIXES["hidden-state"]
+        "Shows only in calls that repeat an earlier call's shapes: a consequence of the state kept "
+        "between calls (see the hidden-state failure); fix that first. " + FIXES["hidden-state"]
     )
 
 
 def shape_error_hint(detail: str, root: str, root_id: str) -> str:
     """For an exception that the value-level bug at ``root`` explains."""
-    return f"{sentence(detail)[:-1]}: the same bug as {root} ({root_id}) raises wherever the shapes don't line up; fix {root} first."
+    return (
+        f"{sentence(detail)[:-1]}: the same bug as {root} ({root_id}) raises wherever the shapes don't line "
+        f"up; fix {root} first."
+    )
 
 
 def forward_hint() -> str:

@@ -110,9 +110,15 @@ def echoes_earlier_call(results: list[CaseResult]) -> str | None:
                 if before is None:
                     continue
                 if torch.equal(got, before):
-                    return f"{f.param}_grads[{f.layer}] in the case {list(r.case.widths)} (seed {r.case.seed}) is the earlier call's result again"
+                    return (
+                        f"{f.param}_grads[{f.layer}] in the case {list(r.case.widths)} (seed {r.case.seed}) "
+                        "is the earlier call's result again"
+                    )
                 if torch.allclose(got - r.truth.autograd.param(*key), before, rtol=1e-6, atol=1e-12):
-                    return f"{f.param}_grads[{f.layer}] in the case {list(r.case.widths)} (seed {r.case.seed}) is this call's gradient plus the earlier call's"
+                    return (
+                        f"{f.param}_grads[{f.layer}] in the case {list(r.case.widths)} (seed {r.case.seed}) "
+                        "is this call's gradient plus the earlier call's"
+                    )
     return None
 
 

@@ -28,7 +28,8 @@ def _bias_keeps_batch(facts: CaseFacts, key: Key, got: list) -> Explanation | No
     if param == "b" and facts.batch > 1 and got == [facts.widths[layer + 1], facts.batch]:
         return Explanation(
             "bias-not-summed-over-batch",
-            f"{_name(key)} is [n, B] = {got}: δ{sup(layer)} itself, with its batch axis, instead of its sum over the batch",
+            f"{_name(key)} is [n, B] = {got}: δ{sup(layer)} itself, with its batch axis, instead of its "
+            "sum over the batch",
             0.95,
             {},
         )
@@ -62,7 +63,8 @@ def _reversed(facts: CaseFacts, key: Key, got: list) -> Explanation | None:
         return None
     return Explanation(
         "layer-order",
-        f"the {param}_grads list runs from the output layer down ({_name(key)} has {label((L - layer, param))}'s shape): it was never reversed",
+        f"the {param}_grads list runs from the output layer down ({_name(key)} has "
+        f"{label((L - layer, param))}'s shape): it was never reversed",
         0.95,
         {"holds": label((L - layer, param))},
     )
@@ -72,7 +74,8 @@ def _transposed(facts: CaseFacts, key: Key, got: list) -> Explanation | None:
     if key[1] == "W" and got == facts.expected_shape(key)[::-1]:
         return Explanation(
             "transposed-weight-gradient",
-            f"{_name(key)} is {got}, the transpose of W{sup(key[0])}'s shape: the outer product is taken as a{sup(key[0] - 1)} (δ{sup(key[0])})ᵀ",
+            f"{_name(key)} is {got}, the transpose of W{sup(key[0])}'s shape: the outer product is taken "
+            f"as a{sup(key[0] - 1)} (δ{sup(key[0])})ᵀ",
             0.95,
             {},
         )
@@ -91,7 +94,8 @@ def _width_one(facts: CaseFacts, key: Key, got: list) -> Explanation | None:
     if unit:
         return Explanation(
             "width-one-layer",
-            f"{_name(key)} came back as {got} instead of {expected}: a squeeze() also dropped the unit axis of this width-1 layer",
+            f"{_name(key)} came back as {got} instead of {expected}: a squeeze() also dropped the unit "
+            "axis of this width-1 layer",
             0.9,
             {},
         )
@@ -126,13 +130,15 @@ def _outer_vector(facts: CaseFacts, key: Key, got: list) -> Explanation | None:
     if not names:
         return Explanation(
             id_,
-            f"{_name(key)} has {width} columns where {right} has {n_in}: δ{sup(layer)} vᵀ is built with a v of the wrong width",
+            f"{_name(key)} has {width} columns where {right} has {n_in}: δ{sup(layer)} vᵀ is built with a "
+            "v of the wrong width",
             0.6,
             {},
         )
     return Explanation(
         id_,
-        f"{_name(key)} is [{n_out}, {width}]: δ{sup(layer)} vᵀ is built with v = {' or '.join(names)} (width {width}) instead of {right} (width {n_in})",
+        f"{_name(key)} is [{n_out}, {width}]: δ{sup(layer)} vᵀ is built with v = {' or '.join(names)} "
+        f"(width {width}) instead of {right} (width {n_in})",
         0.9,
         {"vector": names[0]},
     )
