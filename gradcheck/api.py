@@ -18,9 +18,12 @@ from .spec import Spec
 from .strategies import available_devices
 
 if TYPE_CHECKING:
-    from .adapters import Adapter
+    from hypothesis.strategies import SearchStrategy
 
-__all__ = ["adapter_search_space", "available_devices", "check"]
+    from .adapters import Adapter
+    from .domain import Domain
+
+__all__ = ["adapter_search_space", "available_devices", "case_domain", "check"]
 
 
 def check(
@@ -83,7 +86,7 @@ def check(
             devices=devices,
             timeout=settings.timeout,
             fresh=fresh,
-            strategy=adapter_search_space(settings.adapter, settings.spec, devices),
+            strategy=case_domain(settings).search(batch=settings.spec.batch, devices=devices),
         )
         run = _merge(run, Run(found.results, [], found.elapsed_s))
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
@@ -113,11 +116,8 @@ def _run_cases(
     spec, adapter, timeout, mode = settings.spec, settings.adapter, settings.timeout, settings.mode
     if cases is not None:
         return check_cases(call, cases, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
-    builtin = [
-        c
-        for c in builtin_cases(seed=settings.seed, batch=spec.batch, devices=devices)
-        if adapter is None or adapter.depth in (None, c.depth)
-    ]
+    domain = case_domain(settings)
+    builtin = domain.fit_all(builtin_cases(seed=settings.seed, batch=spec.batch, devices=devices))
     run = check_cases(call, builtin, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
     if spec.l2 and adapter is not None and adapter.reg:
         run = _merge(run, _without_regularisation(target.function, adapter, spec, builtin, timeout, mode))
@@ -176,16 +176,19 @@ def _adapted(function: Callable[..., Any], fresh, adapter, spec: Spec):
     return wrap(function, adapter, spec), ((lambda: wrap(fresh(), adapter, spec)) if fresh else None)
 
 
-def adapter_search_space(adapter, spec: Spec, devices: tuple[str, ...]):
-    """The search's cases: the default space, or only the depth an adapter supports."""
-    if adapter is None or adapter.depth is None:
-        return None
-    from . import strategies as gs
+def case_domain(settings: Settings) -> Domain:
+    """The domain the cases come from: the settings' (or the preset's), held to the one depth an
+    adapter supports (a two-layer ``TwoLayerNet``)."""
+    domain = settings.case_domain
+    depth = settings.adapter.depth if settings.adapter is not None else None
+    if depth is None or domain.min_depth == domain.max_depth == depth:
+        return domain
+    return domain.replace(min_depth=depth, max_depth=depth)
 
-    widths = gs.architectures(min_depth=adapter.depth, max_depth=adapter.depth)
-    return gs.case_specs(
-        widths=widths,
-        batch=gs.batch_sizes() if spec.batch else None,
-        device=gs.devices(names=devices),
-        dtype=gs.dtypes(),
-    )
+
+def adapter_search_space(
+    adapter: Adapter | None, spec: Spec, devices: tuple[str, ...], domain: Domain | None = None
+) -> SearchStrategy[CaseSpec]:
+    """The search's cases for the grader: inside the domain (the preset's by default), at the
+    depth the adapter supports."""
+    return case_domain(Settings(spec=spec, adapter=adapter, domain=domain)).search(batch=spec.batch, devices=devices)

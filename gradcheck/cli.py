@@ -142,6 +142,15 @@ def add_check_command(commands) -> None:
         help=HELP["spec_option"],
     )
     contract.add_argument(
+        "--domain-option",
+        action="append",
+        type=_key_value,
+        default=[],
+        dest="domain_options",
+        metavar="KEY=VALUE",
+        help=HELP["domain_option"],
+    )
+    contract.add_argument(
         "--adapter",
         metavar="NAME",
         help=HELP["adapter"],
@@ -164,7 +173,7 @@ def add_check_command(commands) -> None:
     one.add_argument(
         "--regime",
         default="normal",
-        choices=["normal", "saturated", "tiny", "large"],
+        type=_regime,
         help="value regime (default: normal)",
     )
     one.add_argument("--batch-size", type=whole_number(1), default=1, help="B, with --batch (default: 1)")
@@ -182,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _regime(text: str) -> str:
+    """An argparse type: a regime name (:data:`gradcheck.cases.REGIMES`, looked up only when given)."""
+    from .cases import REGIMES
+
+    if text not in REGIMES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regime ({', '.join(REGIMES)})")
+    return text
+
+
 def command_line_source(args: argparse.Namespace) -> Source:
     """What ``gradcheck check`` was given, as the resolver's highest :class:`~gradcheck.config.Source`."""
     from .config import Source, parse_option
@@ -190,7 +208,11 @@ def command_line_source(args: argparse.Namespace) -> Source:
     flags |= {"seed": "--seed", "max_examples": "--max-examples", "timeout": "--timeout", "devices": "--device"}
     values = {key: getattr(args, key) for key in flags}
     values["spec.batch"], flags["spec.batch"] = args.batch, "--batch"
-    for kind, options in (("spec", args.spec_options), ("adapter", args.adapter_options)):
+    for kind, options in (
+        ("spec", args.spec_options),
+        ("adapter", args.adapter_options),
+        ("domain", args.domain_options),
+    ):
         for text in options:
             key = f"{kind}.{parse_option(text)[0]}"
             values[key], flags[key] = parse_option(text)[1], f"--{kind}-option {text}"
@@ -207,7 +229,11 @@ def _cases(args: argparse.Namespace, settings: Settings) -> list[CaseSpec] | Non
     if args.batch_size > 1 and not settings.spec.batch:
         raise ValueError(f"--batch-size {args.batch_size} needs --batch (or a spec with batch = true)")
     devices = settings.devices or available_devices()
-    return [CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed) for d in devices]
+    targets = settings.case_domain.targets  # the one case keeps the domain's kind of targets
+    return [
+        CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed, targets=targets)
+        for d in devices
+    ]
 
 
 def print_json(document: dict) -> None:

@@ -58,6 +58,7 @@ from .vocabulary import parse_mode
 
 if TYPE_CHECKING:
     from .adapters import Adapter
+    from .domain import Domain
     from .spec import Spec
 
 __all__ = [
@@ -78,7 +79,7 @@ __all__ = [
 ]
 
 SCALARS = ("mode", "function", "seed", "max_examples", "timeout", "devices")
-SETTING_KEYS = ("spec", "adapter", "batch", *SCALARS)  # the keys of [tool.gradcheck] and of a rubric
+SETTING_KEYS = ("spec", "adapter", "batch", "domain", *SCALARS)  # the keys of [tool.gradcheck] and of a rubric
 BASE_KEY = {"spec": "preset", "adapter": "name"}  # in a table, the key that names what the fields change
 
 
@@ -98,6 +99,8 @@ HELP = {
     f"(default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only)",
     "timeout": f"seconds one call may take before it counts as a hang (default: {DEFAULT_TIMEOUT:g})",
     "devices": "device to check on, repeatable (default: cpu, and cuda where available)",
+    "domain_option": "narrow or widen the cases, repeatable, e.g. output_width=1, max_depth=2, regimes=normal,tiny, "
+    "targets=one-hot (values as in [tool.gradcheck.domain]; see gradcheck.domain.Domain; default: the preset's)",
 }
 
 
@@ -124,7 +127,15 @@ class Settings:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     timeout: float = DEFAULT_TIMEOUT
     devices: tuple[str, ...] | None = None  # None: gradcheck.strategies.available_devices()
+    domain: Domain | None = None  # None: the preset's (gradcheck.presets.preset_domain)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def case_domain(self) -> Domain:
+        """The cases the implementation is judged on: the configured domain, else the preset's."""
+        from .presets import preset_domain
+
+        return self.domain if self.domain is not None else preset_domain(self.spec.name)
 
     @property
     def judged_as_seed(self) -> bool:
@@ -147,6 +158,10 @@ class Settings:
             name = "" if base == Adapter() else self.adapter.name  # a configured canonical adapter: its fields
             parts.append(_named("adapter", name, _delta(self.adapter, base, skip=("name",))))
         parts.append(f"mode {self.mode}")
+        if self.domain is not None:
+            from .presets import preset_domain
+
+            parts.append(_named("domain", "", _delta(self.domain, preset_domain(self.spec.name), skip=())))
         return ", ".join(parts)
 
     def cli_args(self) -> str:
@@ -163,6 +178,10 @@ class Settings:
             parts += [f"--adapter {adapter_name}", *_options("--adapter-option", delta)]
         if self.mode != "spec":
             parts.append(f"--mode {self.mode}")
+        if self.domain is not None:
+            from .presets import preset_domain
+
+            parts += _options("--domain-option", _delta(self.domain, preset_domain(spec_name), skip=()))
         return " ".join(parts)
 
 
@@ -244,7 +263,12 @@ def table_source(table: Mapping[str, Any], *, label: str, table_name: str | None
         if key not in SETTING_KEYS:
             where = f"[{table_name}] {label}" if table_name else label
             raise SettingsError(f"{where}: unknown setting {key!r} (known: {', '.join(SETTING_KEYS)})")
-        if key in BASE_KEY and isinstance(value, dict):
+        if key == "domain":
+            if not isinstance(value, dict):
+                raise SettingsError(f"{spelled(key)}: must be a table of domain fields, e.g. output_width = 1")
+            for sub, item in value.items():
+                values[f"domain.{sub}"], names[f"domain.{sub}"] = item, spelled(key, sub)
+        elif key in BASE_KEY and isinstance(value, dict):
             for sub, item in value.items():
                 inner = key if sub == BASE_KEY[key] else f"{key}.{sub}"
                 values[inner], names[inner] = item, spelled(key, sub)
@@ -285,6 +309,8 @@ def settings_source(settings: Settings) -> Source:
         if f.name in BASE_KEY
         or (f.name in SCALARS and (f.name in settings.sources or getattr(settings, f.name) != f.default))
     }
+    if settings.domain is not None:  # its fields, so that a higher source can change one of them
+        values |= {f"domain.{f.name}": getattr(settings.domain, f.name) for f in dataclasses.fields(settings.domain)}
     return Source("", values, {k: settings.sources.get(k, f"{k} (given settings)") for k in values})
 
 
@@ -327,7 +353,7 @@ def resolve(*sources: Source) -> Settings:
     """The settings that ``sources`` (highest priority first) give, field by field, over the
     defaults. Raises :class:`SettingsError`, one line naming the source, for anything unusable."""
     for source in sources:
-        unknown = sorted(k for k in source.values if k.split(".")[0] not in (*SCALARS, *BASE_KEY))
+        unknown = sorted(k for k in source.values if k.split(".")[0] not in (*SCALARS, *BASE_KEY, "domain"))
         if unknown:
             raise SettingsError(f"{source.where(unknown[0])}: unknown setting (known: {', '.join(SETTING_KEYS)})")
     chosen: dict[str, Any] = {}
@@ -339,8 +365,33 @@ def resolve(*sources: Source) -> Settings:
             origin[key] = giver.where(key)
     spec, spec_origin = _compose("spec", sources)
     adapter, adapter_origin = _compose("adapter", sources)
-    origin |= spec_origin | adapter_origin
-    return Settings(spec=spec, adapter=_plain(adapter), sources=origin, **chosen)
+    domain, domain_origin = _compose_domain(spec.name, sources)
+    origin |= spec_origin | adapter_origin | domain_origin
+    return Settings(spec=spec, adapter=_plain(adapter), domain=domain, sources=origin, **chosen)
+
+
+def _compose_domain(preset: str, sources: Sequence[Source]) -> tuple[Domain | None, dict[str, str]]:
+    """The preset's domain changed by every ``domain.*`` field, higher sources over lower; None
+    when no source sets one (the preset's own domain applies)."""
+    from .domain import Domain
+    from .presets import preset_domain
+
+    hints = typing.get_type_hints(Domain)
+    fields: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for source in reversed(sources):  # lowest first: higher sources overwrite
+        for key, value in source.values.items():
+            if key.startswith("domain.") and value is not None:
+                name = key.split(".", 1)[1]
+                where[name] = source.where(key)
+                if name not in hints:
+                    raise SettingsError(f"{where[name]}: the domain has no field {name!r} (fields: {', '.join(hints)})")
+                if hints[name] == tuple[str, ...] and source.text and isinstance(value, str):
+                    value = [item.strip() for item in value.split(",") if item.strip()]
+                fields[name] = _conform_field(value, hints[name], where[name], text=source.text)
+    if not fields:
+        return None, {}
+    return _replace(preset_domain(preset), fields, where), {f"domain.{k}": w for k, w in where.items()}
 
 
 def resolve_settings(

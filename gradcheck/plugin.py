@@ -62,6 +62,7 @@ OPTIONS = (
     Option("spec-option", "spec.", "KEY=VALUE", repeat=True),
     Option("adapter", "adapter", "NAME"),
     Option("adapter-option", "adapter.", "KEY=VALUE", repeat=True),
+    Option("domain-option", "domain.", "KEY=VALUE", repeat=True),
     Option("mode", "mode", "MODE"),
     Option("batch", "spec.batch", switch=True),
     Option("seed", "seed", "N"),

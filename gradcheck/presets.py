@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from .domain import DEFAULT_DOMAIN, Domain
 from .spec import SEED, Spec
 
-__all__ = ["PRESETS", "USUAL_ADAPTERS", "get_preset", "preset_names"]
+__all__ = ["PRESETS", "PRESET_DOMAINS", "USUAL_ADAPTERS", "get_preset", "preset_domain", "preset_names"]
 
 _CS231N = dict(batch=True, hidden="relu", output="identity", criterion="softmax_ce", batch_reduction="mean", l2=0.05)
 _DLAI = dict(batch=True, hidden="relu", output="sigmoid", criterion="bce", batch_reduction="mean")
@@ -126,6 +127,30 @@ USUAL_ADAPTERS: dict[str, str] = {
 
 def preset_names() -> list[str]:
     return list(PRESETS)
+
+
+# The cases each course's code is written for (gradcheck.domain): judged outside them, correct
+# code fails. deeplearning.ai's binary classifiers assert one output unit and compute the cost as
+# log(a) and log(1 − a), which is −inf once σ rounds to 1 (|z| > 17 in float32), so no
+# saturated or large cases; Coursera ex4 recodes each label as a one-hot row and takes log(h)
+# too; the two-layer courses (CS231n, nn-from-scratch, the tensor tutorial) fix the depth.
+_TWO_LAYERS = Domain(min_depth=2, max_depth=2)
+_LOG_OF_SIGMOID = ("normal", "tiny")
+PRESET_DOMAINS: dict[str, Domain] = {
+    "cs231n-two-layer": _TWO_LAYERS,
+    "cs231n-two-layer-half": _TWO_LAYERS,
+    "deeplearning-ai": Domain(output_width=1, regimes=_LOG_OF_SIGMOID),
+    "deeplearning-ai-planar": Domain(min_depth=2, max_depth=2, output_width=1, regimes=_LOG_OF_SIGMOID),
+    "deeplearning-ai-l2": Domain(output_width=1, regimes=_LOG_OF_SIGMOID),
+    "coursera-ml-ex4": Domain(min_depth=2, max_depth=2, targets="one-hot", regimes=_LOG_OF_SIGMOID),
+    "dennybritz": _TWO_LAYERS,
+    "pytorch-tensor-tutorial": _TWO_LAYERS,
+}
+
+
+def preset_domain(name: str) -> Domain:
+    """The case domain that goes with a preset (:data:`PRESET_DOMAINS`); the default for others."""
+    return PRESET_DOMAINS.get(name, DEFAULT_DOMAIN)
 
 
 def get_preset(name: str, **overrides) -> Spec:

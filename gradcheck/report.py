@@ -65,12 +65,6 @@ class Report:
         """The likely bug behind ``failure`` (by its key), if the report has been diagnosed."""
         return self.diagnoses.get(failure.key)
 
-    def _repr_html_(self) -> str:
-        """Jupyter shows a report as its page: verdict, per-layer table, diagnosis, heatmaps."""
-        from .reports import report_html
-
-        return report_html(self, standalone=False)
-
     def reproduce(self, failure: Failure) -> str:
         extra = failure.reproduce_options  # e.g. a case checked under another λ
         command = f"{self.command} {extra}" if extra else self.command

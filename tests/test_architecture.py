@@ -40,7 +40,7 @@ CORE = (
     "gradcheck.diagnosis",
     "gradcheck.adapters",
 )
-FACES = ("gradcheck.cli", "gradcheck.plugin", "gradcheck.grading", "gradcheck.sandbox")
+FACES = ("gradcheck.cli", "gradcheck.plugin", "gradcheck.grading", "gradcheck.sandbox", "gradcheck.reports")
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,25 @@ def _absolute(module: Module, node: ast.ImportFrom) -> str:
     return ".".join([*base, node.module] if node.module else base)
 
 
+def _typing_only(tree: ast.AST) -> set[int]:
+    """The import nodes inside ``if TYPE_CHECKING:`` blocks: read by type checkers, never run."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            inside |= {
+                id(n) for stmt in node.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))
+            }
+    return inside
+
+
+def runtime_imports(module: Module, known: Iterable[str]) -> set[str]:
+    """The known modules ``module`` imports when it runs (anywhere, lazily included), not those it
+    imports only for type checkers: those make no cycle at run time, so they make no edge."""
+    tree = ast.parse(module.source)
+    skipped = {n.lineno for n in ast.walk(tree) if id(n) in _typing_only(tree)}
+    return {u.target for u in uses(module, known) if u.line not in skipped}
+
+
 def uses(module: Module, known: Iterable[str]) -> list[Use]:
     """What ``module`` takes from the modules in ``known``: every import at any depth, and any
     attribute read from a name that an import bound to a known module (``wire._safe_name``)."""
@@ -119,7 +138,7 @@ def import_graph(modules: Iterable[Module]) -> dict[str, set[str]]:
     names = {m.name for m in modules}
     graph: dict[str, set[str]] = {m.name: set() for m in modules}
     for module in modules:
-        graph[module.name] |= {u.target for u in uses(module, names) if u.target != module.name}
+        graph[module.name] |= {target for target in runtime_imports(module, names) if target != module.name}
     return graph
 
 

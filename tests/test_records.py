@@ -213,7 +213,7 @@ def test_a_mode_is_validated_in_one_place_with_its_source_named():
     assert [parse_mode(m) for m in MODES] == list(MODES)
     with pytest.raises(ValueError, match=r"^--mode 'selfish' is not one of spec, self, both$"):
         parse_mode("selfish", source="--mode")
-    with pytest.raises(ValueError, match=r"^mode 'selfish' is not one of spec, self, both$"):
+    with pytest.raises(ValueError, match=r"^mode \(keyword argument\): mode 'selfish' is not one of spec, self, both$"):
         resolve_settings(mode="selfish", pyproject={})
     with pytest.raises(ValueError, match=r"^mode 'selfish' is not one of"):
         gradcheck.checker.check_cases(reference_impl.forward_backward, [], mode="selfish")  # type: ignore[arg-type]

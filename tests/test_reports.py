@@ -27,6 +27,7 @@ from gradcheck.reports import (
     render_class_report,
     report_html,
     summarise,
+    view,
 )
 from gradcheck.reports.classreport import HISTOGRAM_BINS, SCHEMA
 from gradcheck.reports.heatmap import SCALE_CAP
@@ -169,11 +170,11 @@ def test_the_page_is_self_contained(single_entry):
 
 
 def test_the_notebook_shows_the_report_as_a_fragment(single_entry, correct):
-    fragment = single_entry._repr_html_()
+    fragment = view(single_entry)._repr_html_()
     assert "<!DOCTYPE" not in fragment and "<html" not in fragment
     assert 'class="gc"' in fragment and 'data-verdict="fail"' in fragment
     assert "<style>" in fragment and "single-entry-error" in fragment
-    assert 'data-verdict="pass"' in correct._repr_html_()
+    assert 'data-verdict="pass"' in view(correct)._repr_html_()
 
 
 def test_check_html_writes_the_page(tmp_path, capsys):
@@ -259,8 +260,8 @@ def test_a_notebook_cell_renders_the_report_as_html(single_entry):
     interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
     shell = interactiveshell.InteractiveShell.instance()
     shell.user_ns["report"] = single_entry
-    result = shell.run_cell("report")
+    result = shell.run_cell("from gradcheck.reports import view\nview(report)")
     assert result.success
-    data, _ = shell.display_formatter.format(single_entry)
-    assert data["text/html"] == single_entry._repr_html_()
+    data, _ = shell.display_formatter.format(view(single_entry))
+    assert data["text/html"] == view(single_entry)._repr_html_()
     assert 'data-verdict="fail"' in data["text/html"]

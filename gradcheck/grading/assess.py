@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ..adapters import wrap
-from ..api import adapter_search_space
+from ..api import adapter_search_space, case_domain
 from ..cases import builtin_cases
 from ..checker import Run, check_cases
 from ..diagnosis import diagnosed
@@ -94,11 +94,7 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
     function, fresh = fn, fn.fresh
     if adapter is not None:
         function, fresh = wrap(fn, adapter, spec), (lambda: wrap(fn.fresh(), adapter, spec))
-    cases = [
-        c
-        for c in builtin_cases(seed=rubric.seed, batch=rubric.batch, devices=DEVICES)
-        if adapter is None or adapter.depth in (None, c.depth)
-    ]
+    cases = case_domain(settings).fit_all(builtin_cases(seed=rubric.seed, batch=rubric.batch, devices=DEVICES))
     run = check_cases(
         function,
         cases,
@@ -110,7 +106,7 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
     )
     timed_out = any(f.kind == "timeout" for r in run.results for f in r.failures)
     if rubric.max_examples > 0 and settings.mode != "self" and not timed_out and fn.revive():
-        strategy = adapter_search_space(adapter, spec, DEVICES)
+        strategy = adapter_search_space(adapter, spec, DEVICES, settings.domain)
         found = explore(
             function,
             spec=spec,

@@ -15,12 +15,12 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..files import write_atomically
 from ..records import failure_lines
 from ..reports.feedback import picture_lines
 from ..reports.sources import diagnosis_ids
@@ -49,24 +49,7 @@ def atomic_write(path: str | os.PathLike, text: str | bytes) -> None:
     """Write ``text`` (or bytes: a PNG) to ``path`` so that readers see the old file or the new
     one, nothing else; text from a submission is escaped first (:func:`safe_text`), so it always
     encodes."""
-    path = Path(path)
-    if isinstance(text, str):
-        text = safe_text(text)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide grades from the rest of the course staff
-        with os.fdopen(fd, "wb") as f:
-            f.write(text if isinstance(text, bytes) else text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, safe_text(text) if isinstance(text, str) else text)
 
 
 # -- results.json ----------------------------------------------------------------------------

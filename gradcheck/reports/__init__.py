@@ -6,14 +6,14 @@ page still renders and says how to get them.
 
 - :mod:`.heatmap`: a returned gradient against the true one, entry by entry (data and PNG).
 - :mod:`.page`: one implementation as HTML; :mod:`.implementation` builds it from a report
-  (``gradcheck check --html``, ``Report._repr_html_`` in Jupyter).
+  (``gradcheck check --html``, :func:`view` in Jupyter).
 - :mod:`.classreport`: ``summary.json`` and ``report.html`` of a graded batch.
 - :mod:`.feedback`: the heatmaps beside each student's ``feedback.md``.
 """
 
 from .classreport import Outcome, SubmissionRow, render_class_report, summarise
 from .heatmap import PLOTS_MISSING, ErrorField, error_field, heatmap_png, plots_available
-from .implementation import report_html, write_html
+from .implementation import ReportView, report_html, view, write_html
 from .page import Page, Picture, Problem, render_page
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Page",
     "Picture",
     "Problem",
+    "ReportView",
     "SubmissionRow",
     "error_field",
     "heatmap_png",
@@ -31,5 +32,6 @@ __all__ = [
     "render_page",
     "report_html",
     "summarise",
+    "view",
     "write_html",
 ]

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..files import write_atomically
 from .heatmap import PLOTS_MISSING, heatmap_png, plots_available
 from .sources import GradientPair, failing_gradients
 
@@ -64,7 +65,5 @@ def feedback_pictures(tests: Iterable[Any], report: Report | None) -> dict[str, 
 
 def write_pictures(folder: str | os.PathLike, drawn: dict[str, bytes]) -> None:
     """Write the pictures into ``folder`` (each file whole or not at all)."""
-    from ..grading.outputs import atomic_write
-
     for name, png in drawn.items():
-        atomic_write(Path(folder) / name, png)
+        write_atomically(Path(folder) / name, png)

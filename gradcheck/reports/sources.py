@@ -11,25 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch import Tensor
 
 from ..checker import CaseResult
 from ..records import Failure, describe_failure, explained_elsewhere
 from ..report import Report, layer_rows
-from .classreport import Outcome, SubmissionRow, summarise
+from .classreport import Outcome, SubmissionRow
 from .heatmap import error_field, heatmap_png
 from .page import LayerRow, Page, Picture, Problem
 
-if TYPE_CHECKING:
-    from ..grading.grade import Batch
-    from ..grading.rubric import Rubric
-
 __all__ = [
     "GradientPair",
-    "class_summary",
     "diagnosis_ids",
     "failing_gradients",
     "page_from_report",
@@ -154,28 +148,6 @@ def diagnosis_ids(report: Report | None) -> list[str]:
         return []
     found = (report.diagnosis_of(f) for f in report.failures)
     return list(dict.fromkeys(d.id for d in found if d is not None and not d.consequence_of))
-
-
-def class_summary(out: Path, batch: Batch, rubric: Rubric) -> dict[str, Any]:
-    """The class summary of a graded batch, from the ``results.json`` of every submission in it."""
-    from .. import __version__
-    from ..grading.outputs import read_results
-
-    rows = []
-    for name in batch.rows:
-        results = read_results(out / name / "results.json")
-        if results is not None:
-            rows.append(submission_row(name, results))
-    isolation = batch.isolation
-    return summarise(
-        rows,
-        rubric=rubric.name,
-        max_score=rubric.max_score,
-        isolation=isolation.as_dict() if isolation else None,
-        isolation_lines=isolation.describe() if isolation else (),
-        errors=batch.errors,
-        version=__version__,
-    )
 
 
 def submission_row(name: str, results: dict[str, Any]) -> SubmissionRow:
