@@ -36,5 +36,5 @@ def positive(text: str) -> float:
     except ValueError:
         value = 0.0
     if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number (finite, above 0)")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite positive number")
     return value

@@ -173,5 +173,5 @@ def test_the_graders_timeout_refuses_non_finite_numbers(tmp_path, capsys, value)
     assert exit_.value.code == 2
     assert (
         capsys.readouterr().err
-        == f"gradcheck: error: argument --timeout: {value!r} is not a positive number (finite, above 0)\n"
+        == f"gradcheck: error: argument --timeout: {value!r} is not a finite positive number\n"
     )

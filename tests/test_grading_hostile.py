@@ -58,7 +58,8 @@ def _csv(out: Path) -> dict[str, dict]:
 
 
 def _every_output(out: Path) -> str:
-    return "".join(p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file() and p.name != KEY_FILE)
+    texts = (p for p in out.rglob("*") if p.is_file() and p.name != KEY_FILE and p.suffix != ".png")  # PNG: pictures
+    return "".join(p.read_text(encoding="utf-8") for p in texts)
 
 
 # -- 1. containment ----------------------------------------------------------------------------------

@@ -82,14 +82,16 @@ def _tests(rows: Sequence[SubmissionRow]) -> list[dict[str, Any]]:
 
 def _diagnoses(rows: Sequence[SubmissionRow]) -> list[dict[str, Any]]:
     """Each diagnosis id with the submissions that show it, most common first."""
-    who: dict[str, list[str]] = {}
+    who: dict[str, list[SubmissionRow]] = {}
     for row in rows:
         for d in dict.fromkeys(row.diagnoses):
-            who.setdefault(d, []).append(row.name)
-    return [
-        {"id": d, "count": len(names), "submissions": sorted(names)}
-        for d, names in sorted(who.items(), key=lambda item: (-len(item[1]), item[0]))
-    ]
+            who.setdefault(d, []).append(row)
+    listed = []
+    for d, having in sorted(who.items(), key=lambda item: (-len(item[1]), item[0])):
+        having = sorted(having, key=lambda r: r.name)
+        names, links = [r.name for r in having], [r.feedback for r in having]
+        listed.append({"id": d, "count": len(having), "submissions": names, "feedback": links})
+    return listed
 
 
 def summarise(

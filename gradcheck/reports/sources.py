@@ -9,13 +9,16 @@ take, so a change in those objects is a change here only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from torch import Tensor
 
 from ..checker import CaseResult
+from ..grading.escape import safe_name
 from ..records import Failure, describe_failure, explained_elsewhere
 from ..report import Report, layer_rows
 from .classreport import Outcome, SubmissionRow
@@ -164,11 +167,11 @@ def submission_row(name: str, results: dict[str, Any]) -> SubmissionRow:
         if isinstance(t, dict)
     )
     return SubmissionRow(
-        name=name,
+        name=safe_name(name),  # one printable line, whatever bytes the file name holds
         score=float(results.get("score") or 0.0),
         max_score=float(record.get("max_score") or 0.0),
         seconds=float(results.get("execution_time") or 0.0),
         tests=tests,
         diagnoses=tuple(str(d) for d in record.get("diagnoses", []) if isinstance(d, str)),
-        feedback=f"{name}/feedback.md",
+        feedback=quote(os.fsencode(name)) + "/feedback.md",  # the folder's own bytes, percent-encoded
     )

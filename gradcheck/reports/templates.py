@@ -132,7 +132,7 @@ points (the number above a bar: its submissions)</text>
 {% if s.diagnoses %}<table id="diagnoses"><thead><tr><th>likely bug</th><th class="num">students</th><th>who</th></tr>
 </thead><tbody>{% for d in s.diagnoses %}<tr data-diagnosis="{{ d.id }}"><td><code>{{ d.id }}</code></td>
 <td class="num count">{{ d.count }}</td>
-<td>{% for name in d.submissions %}<a href="{{ name | urlencode }}/feedback.md">{{ name }}</a>
+<td>{% for name in d.submissions %}<a href="{{ d.feedback[loop.index0] }}">{{ name }}</a>
 {{- ', ' if not loop.last }}
 {%- endfor %}</td></tr>{% endfor %}</tbody></table>
 {% else %}<p class="muted" id="diagnoses-none">No submission has a diagnosed bug.</p>{% endif %}
@@ -140,7 +140,7 @@ points (the number above a bar: its submissions)</text>
 <h2>Submissions</h2>
 <table id="submissions"><thead><tr><th>submission</th><th class="num">score</th><th>likely bugs</th>
 <th class="num">seconds</th><th></th></tr></thead><tbody>
-{% for r in s.rows %}<tr><td><a href="{{ r.feedback | urlencode }}">{{ r.submission }}</a></td>
+{% for r in s.rows %}<tr><td><a href="{{ r.feedback }}">{{ r.submission }}</a></td>
 <td class="num">{{ '%.4g' % r.score }} / {{ '%g' % r.max_score }}</td>
 <td>{% for d in r.diagnoses %}<code>{{ d }}</code>{{ ' ' if not loop.last }}{% endfor %}</td>
 <td class="num">{{ '%.1f' % r.seconds }}</td>
