@@ -54,7 +54,8 @@ class Activation:
         match = re.fullmatch(r"\s*([a-z_]+)\s*(?:\(\s*([-+0-9.eE]+)\s*\))?\s*", str(text))
         if not match:
             raise ValueError(
-                f"activation {text!r} is not one of {', '.join(ACTIVATIONS)} (leaky_relu may take a slope: leaky_relu(0.1))"
+                f"activation {text!r} is not one of {', '.join(ACTIVATIONS)}"
+                " (leaky_relu may take a slope: leaky_relu(0.1))"
             )
         name, slope = match.groups()
         return cls(name, float(slope)) if slope else cls(name)
@@ -144,7 +145,8 @@ class Spec:
             raise ValueError(f"loss 'bce' needs a sigmoid output, not {self.output}")
         if self.criterion == "softmax_ce" and self.output.name != "identity":
             raise ValueError(
-                f"loss 'softmax_ce' applies the softmax itself: the output activation must be 'identity', not {self.output}"
+                "loss 'softmax_ce' applies the softmax itself: the output activation must be 'identity',"
+                f" not {self.output}"
             )
         if self.criterion in ("mse", "softmax_ce") and self.output_reduction != "sum":
             raise ValueError(f"output_reduction applies to half_sse, sse and bce; {self.criterion!r} already fixes it")
