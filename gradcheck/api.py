@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .cases import CaseSpec, builtin_cases
 from .checker import Run, check_cases
@@ -16,8 +16,11 @@ from .presets import USUAL_ADAPTERS
 from .report import Report, build_report
 from .spec import Spec
 from .strategies import available_devices
+from .vocabulary import Mode
 
 if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
     from .adapters import Adapter
 
 __all__ = ["adapter_search_space", "available_devices", "check"]
@@ -110,7 +113,8 @@ def _run_cases(
 ) -> Run:
     """The given cases, or the built-in set (the depth an adapter supports, and a few at λ = 0
     when the implementation takes λ as an argument)."""
-    spec, adapter, timeout, mode = settings.spec, settings.adapter, settings.timeout, settings.mode
+    spec, adapter, timeout = settings.spec, settings.adapter, settings.timeout
+    mode = cast(Mode, settings.mode)  # a str in Settings, checked by parse_mode when resolved
     if cases is not None:
         return check_cases(call, cases, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
     builtin = [
@@ -137,7 +141,14 @@ def _judged_by(settings: Settings) -> list[str]:
 REGULARISATION_OFF = 4  # built-in cases also checked at λ = 0 when the implementation takes λ as an argument
 
 
-def _without_regularisation(function, adapter, spec: Spec, cases, timeout, mode: str) -> Run:
+def _without_regularisation(
+    function: Callable[..., Any],
+    adapter: Adapter,
+    spec: Spec,
+    cases: Sequence[CaseSpec],
+    timeout: float | None,
+    mode: Mode,
+) -> Run:
     """A few cases at λ = 0: an implementation that ignores its ``reg`` argument (a hard-coded λ
     that matches the spec's) is right only when λ is that value."""
     off = dataclasses.replace(spec, l2=0.0)
@@ -167,7 +178,12 @@ def _load(
     return target, lambda: load_target(target.label, target.function_name).function
 
 
-def _adapted(function: Callable[..., Any], fresh, adapter, spec: Spec):
+def _adapted(
+    function: Callable[..., Any],
+    fresh: Callable[[], Callable[..., Any]] | None,
+    adapter: Adapter | None,
+    spec: Spec,
+) -> tuple[Callable[..., Any], Callable[[], Callable[..., Any]] | None]:
     """The implementation (and its fresh copies) behind the adapter, called canonically."""
     if adapter is None:
         return function, fresh
@@ -176,7 +192,9 @@ def _adapted(function: Callable[..., Any], fresh, adapter, spec: Spec):
     return wrap(function, adapter, spec), ((lambda: wrap(fresh(), adapter, spec)) if fresh else None)
 
 
-def adapter_search_space(adapter, spec: Spec, devices: tuple[str, ...]):
+def adapter_search_space(
+    adapter: Adapter | None, spec: Spec, devices: tuple[str, ...]
+) -> SearchStrategy[CaseSpec] | None:
     """The search's cases: the default space, or only the depth an adapter supports."""
     if adapter is None or adapter.depth is None:
         return None

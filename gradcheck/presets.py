@@ -34,13 +34,16 @@ preset                     source and loss
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from .spec import SEED, Spec
 
 __all__ = ["PRESETS", "USUAL_ADAPTERS", "get_preset", "preset_names"]
 
-_CS231N = dict(batch=True, hidden="relu", output="identity", criterion="softmax_ce", batch_reduction="mean", l2=0.05)
-_DLAI = dict(batch=True, hidden="relu", output="sigmoid", criterion="bce", batch_reduction="mean")
+_CS231N: dict[str, Any] = dict(
+    batch=True, hidden="relu", output="identity", criterion="softmax_ce", batch_reduction="mean", l2=0.05
+)
+_DLAI: dict[str, Any] = dict(batch=True, hidden="relu", output="sigmoid", criterion="bce", batch_reduction="mean")
 
 PRESETS: dict[str, Spec] = {
     s.name: s
