@@ -50,13 +50,16 @@ def main(argv: list[str] | None = None) -> None:
         wall = time.perf_counter() - started
         scores = [row["score"] for row in batch.rows.values()]
     print(
-        f"graded {len(batch.graded)} submissions ({len(batch.errors)} internal errors) with --jobs {args.jobs} in {wall:.1f} s"
+        f"graded {len(batch.graded)} submissions ({len(batch.errors)} internal errors)"
+        f" with --jobs {args.jobs} in {wall:.1f} s"
     )
     print(
-        f"  {len(batch.graded) / wall * 60:.1f} submissions per minute; {wall / max(len(batch.graded), 1):.2f} s per submission (wall)"
+        f"  {len(batch.graded) / wall * 60:.1f} submissions per minute;"
+        f" {wall / max(len(batch.graded), 1):.2f} s per submission (wall)"
     )
     print(
-        f"  scores: min {min(scores):g}, median {statistics.median(scores):g}, max {max(scores):g} of {rubric.max_score:g}"
+        f"  scores: min {min(scores):g}, median {statistics.median(scores):g},"
+        f" max {max(scores):g} of {rubric.max_score:g}"
     )
     print(f"  hypothesis examples per submission: {rubric.max_examples}; call timeout {rubric.timeout:g} s")
     for line in batch.isolation.describe() if batch.isolation else []:

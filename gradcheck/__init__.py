@@ -10,6 +10,7 @@ is wrong, by how much, and why::
 """
 
 import importlib
+from typing import Any
 
 # Where each public name lives. Imported on first use (PEP 562), so that loading the pytest
 # plugin, which imports this package, costs nothing until gradcheck is actually used.
@@ -32,7 +33,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'gradcheck' has no attribute {name!r}")

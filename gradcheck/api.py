@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .cases import CaseSpec, builtin_cases
 from .checker import Run, check_cases
@@ -16,6 +16,7 @@ from .presets import USUAL_ADAPTERS
 from .report import Report, build_report
 from .spec import Spec
 from .strategies import available_devices
+from .vocabulary import Mode
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -113,7 +114,8 @@ def _run_cases(
 ) -> Run:
     """The given cases, or the built-in set (the depth an adapter supports, and a few at λ = 0
     when the implementation takes λ as an argument)."""
-    spec, adapter, timeout, mode = settings.spec, settings.adapter, settings.timeout, settings.mode
+    spec, adapter, timeout = settings.spec, settings.adapter, settings.timeout
+    mode = cast(Mode, settings.mode)  # a str in Settings, checked by parse_mode when resolved
     if cases is not None:
         return check_cases(call, cases, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
     domain = case_domain(settings)
@@ -137,7 +139,14 @@ def _judged_by(settings: Settings) -> list[str]:
 REGULARISATION_OFF = 4  # built-in cases also checked at λ = 0 when the implementation takes λ as an argument
 
 
-def _without_regularisation(function, adapter, spec: Spec, cases, timeout, mode: str) -> Run:
+def _without_regularisation(
+    function: Callable[..., Any],
+    adapter: Adapter,
+    spec: Spec,
+    cases: Sequence[CaseSpec],
+    timeout: float | None,
+    mode: Mode,
+) -> Run:
     """A few cases at λ = 0: an implementation that ignores its ``reg`` argument (a hard-coded λ
     that matches the spec's) is right only when λ is that value."""
     off = dataclasses.replace(spec, l2=0.0)
@@ -167,7 +176,12 @@ def _load(
     return target, lambda: load_target(target.label, target.function_name).function
 
 
-def _adapted(function: Callable[..., Any], fresh, adapter, spec: Spec):
+def _adapted(
+    function: Callable[..., Any],
+    fresh: Callable[[], Callable[..., Any]] | None,
+    adapter: Adapter | None,
+    spec: Spec,
+) -> tuple[Callable[..., Any], Callable[[], Callable[..., Any]] | None]:
     """The implementation (and its fresh copies) behind the adapter, called canonically."""
     if adapter is None:
         return function, fresh

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -100,7 +101,7 @@ class CaseSpec:
         """Number of parameters, batch included as a tie-breaker: what "smallest case" means."""
         return sum(m * n + m for n, m in zip(self.widths, self.widths[1:])) * self.batch
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """The JSON form used in reports (``case`` in the CLI contract); ``targets`` only when
         they are not the loss's own."""
         described = {

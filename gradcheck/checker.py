@@ -242,7 +242,7 @@ def _blame_state(
         case = make_case(result.case, spec)
         again, _ = check_case(fresh(), case, result.truth, timeout=timeout, mode=mode)  # type: ignore[arg-type]
         if not again.failures:
-            first = min(result.failures, key=lambda f: CHECKS.index(f.check))  # type: ignore[arg-type]
+            first = min(result.failures, key=lambda f: CHECKS.index(f.check))
             result.failures = [fresh_copy_passes(result.case, first)]
 
 

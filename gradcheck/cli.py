@@ -299,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gradcheck: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # a bug in gradcheck itself: one line, its own exit code
+    except Exception as exc:  # noqa: BLE001 - a bug in gradcheck itself: one line, its own exit code
         print(f"gradcheck: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
         return EXIT_INTERNAL
 

@@ -15,7 +15,6 @@ import io
 import linecache
 import os
 import signal
-import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -28,7 +27,7 @@ __all__ = ["CallOutcome", "CallTimeout", "call_contained", "register_source"]
 
 OUTPUT_LIMIT = 64_000  # characters of captured output kept per call
 # Frames under these folders are the harness's or torch's, not the code under test's.
-_HARNESS_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (sys.modules[__name__], torch))
+_HARNESS_DIRS = tuple(os.path.dirname(os.path.abspath(path)) + os.sep for path in (__file__, torch.__file__))
 
 
 class CallTimeout(BaseException):
@@ -73,7 +72,7 @@ def _own_frame(tb) -> str | None:
     if not frames:
         return None
     f = frames[-1]
-    line = (f.line or linecache.getline(f.filename, f.lineno)).strip()
+    line = (f.line or linecache.getline(f.filename, f.lineno or 0)).strip()
     return (
         f"{os.path.basename(f.filename)}:{f.lineno}: {line}" if line else f"{os.path.basename(f.filename)}:{f.lineno}"
     )
@@ -81,8 +80,7 @@ def _own_frame(tb) -> str | None:
 
 @contextlib.contextmanager
 def _time_limit(seconds: float | None):
-    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
 

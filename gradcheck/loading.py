@@ -136,22 +136,23 @@ def _module_namespace(name: str, path: str) -> dict[str, Any]:
     return vars(module)
 
 
-def _run(code: types.CodeType, namespace: dict, what: str, timeout: float) -> tuple[str, str | None]:
+def _run(code: types.CodeType, namespace: dict[str, Any], what: str, timeout: float) -> tuple[str, str | None]:
     """Execute ``code``; returns (captured output, one-line error or None)."""
     outcome = call_contained(exec, code, namespace, timeout=timeout)
     return outcome.output, (None if outcome.ok else f"{what}: {outcome.describe_error()}")
 
 
-def _load_file(path: str, timeout: float) -> tuple[dict, str, list[str]]:
+def _load_file(path: str, timeout: float) -> tuple[dict[str, Any], str, list[str]]:
     if not os.path.exists(path):
         raise LoadError(f"no such file: {path}")
     folder = os.path.dirname(os.path.abspath(path))
     if folder not in sys.path:
         sys.path.insert(0, folder)  # a target may import helpers that sit beside it
     if path.endswith(".ipynb"):
-        namespace: dict = {"__name__": "__main__", "__file__": os.path.abspath(path)}
+        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": os.path.abspath(path)}
         exec(compile(IPYTHON_STAND_IN, "<gradcheck: IPython stand-in>", "exec", dont_inherit=True), namespace)
-        output, warnings = [], []
+        printed_by_cells: list[str] = []
+        warnings: list[str] = []
         for number, source in enumerate(notebook_cells(path), start=1):
             try:
                 code = _compile(source, f"{path} [cell {number}]")
@@ -159,10 +160,10 @@ def _load_file(path: str, timeout: float) -> tuple[dict, str, list[str]]:
                 warnings.append(f"cell {number} skipped: {exc}")
                 continue
             printed, error = _run(code, namespace, f"cell {number} raised", timeout)
-            output.append(printed)
+            printed_by_cells.append(printed)
             if error:
                 warnings.append(error)
-        return namespace, "".join(output), warnings
+        return namespace, "".join(printed_by_cells), warnings
     with open(path, encoding="utf-8", errors="replace") as f:
         code = _compile(f.read(), path)
     namespace = _module_namespace(f"gradcheck_target_{next(_LOADS)}", path)
@@ -172,7 +173,7 @@ def _load_file(path: str, timeout: float) -> tuple[dict, str, list[str]]:
     return namespace, output, []
 
 
-def _load_module(name: str, timeout: float) -> tuple[dict, str]:
+def _load_module(name: str, timeout: float) -> tuple[dict[str, Any], str]:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     outcome = call_contained(importlib.import_module, name, timeout=timeout)

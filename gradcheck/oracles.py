@@ -18,6 +18,7 @@ instead of blaming anyone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -101,15 +102,17 @@ def reference_oracle(case: Case, spec: Spec | None = None) -> Gradients:
     if spec is None or spec == SEED:
         loss, W_grads, b_grads = reference_impl.forward_backward(c.x, c.y, c.W, c.b)
     else:
+        # Spec.__post_init__ parsed both to an Activation; the field's type also admits the name.
+        hidden, output = cast(Activation, spec.hidden), cast(Activation, spec.output)
         loss, W_grads, b_grads = reference_impl.general.forward_backward(
             c.x,
             c.y,
             c.W,
             c.b,
-            hidden=spec.hidden.name,
-            output=spec.output.name,
-            hidden_slope=spec.hidden.slope,
-            output_slope=spec.output.slope,
+            hidden=hidden.name,
+            output=output.name,
+            hidden_slope=hidden.slope,
+            output_slope=output.slope,
             criterion=spec.criterion,
             batch_reduction=spec.batch_reduction,
             output_reduction=spec.output_reduction,
@@ -205,7 +208,7 @@ def _central_differences(
         [case.W[layer].reshape(-1), case.b[layer].reshape(-1) if spec.l2_biases else torch.zeros(rows, dtype=z.dtype)]
     )
     estimates: list[list[Tensor]] = [[] for _ in steps]
-    kinked = []
+    kinked: list[Tensor] = []
     for first in range(0, count, chunk):
         last = min(count, first + chunk)
         row, slope = _perturbations(a_prev, rows, first, last)
@@ -221,7 +224,8 @@ def _central_differences(
             losses = losses + c * ((t + shifts.view(-1, 1)) ** 2 - t**2)
         for i, step in enumerate(steps):
             estimates[i].append((losses[2 * i] - losses[2 * i + 1]) / (2 * step))
-        kinked.append(kinks)
+        if kinks is not None:  # None exactly when the spec has no kink
+            kinked.append(kinks)
     return [torch.cat(e) for e in estimates], torch.cat(kinked) if spec.kinked else None
 
 

@@ -34,14 +34,17 @@ preset                     source and loss
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from .domain import DEFAULT_DOMAIN, Domain
 from .spec import SEED, Spec
 
 __all__ = ["PRESETS", "PRESET_DOMAINS", "USUAL_ADAPTERS", "get_preset", "preset_domain", "preset_names"]
 
-_CS231N = dict(batch=True, hidden="relu", output="identity", criterion="softmax_ce", batch_reduction="mean", l2=0.05)
-_DLAI = dict(batch=True, hidden="relu", output="sigmoid", criterion="bce", batch_reduction="mean")
+_CS231N: dict[str, Any] = dict(
+    batch=True, hidden="relu", output="identity", criterion="softmax_ce", batch_reduction="mean", l2=0.05
+)
+_DLAI: dict[str, Any] = dict(batch=True, hidden="relu", output="sigmoid", criterion="bce", batch_reduction="mean")
 
 PRESETS: dict[str, Spec] = {
     s.name: s

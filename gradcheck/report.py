@@ -78,7 +78,7 @@ class Report:
 def _order(f: Failure) -> tuple[int, int, int, int]:
     layer = -1 if f.layer is None else f.layer
     size = f.case.size if f.case else 0
-    return (CHECKS.index(f.check), size, -layer, (*PARAMS, "loss", None).index(f.param))  # type: ignore[arg-type]
+    return (CHECKS.index(f.check), size, -layer, (*PARAMS, "loss", None).index(f.param))
 
 
 def fold_failures(results: list[CaseResult]) -> tuple[list[Failure], dict[FailureKey, int]]:

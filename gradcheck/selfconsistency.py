@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
@@ -115,10 +115,10 @@ def check_self_consistency(
             if problem:
                 result.fail("loss-value", KIND, param="loss", error=problem)
                 return
-            verdict = _judge(losses, base, float((g * d).sum()), scale, step)
+            verdict = _judge(cast("list[float]", losses), base, float((g * d).sum()), scale, step)
             if verdict == "kink":
                 kinked += 1
-            elif verdict is not None:
+            elif isinstance(verdict, tuple):
                 at_h, predicted, allowed = verdict
                 result.fail(
                     "gradient-values",

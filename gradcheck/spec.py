@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -54,7 +55,8 @@ class Activation:
         match = re.fullmatch(r"\s*([a-z_]+)\s*(?:\(\s*([-+0-9.eE]+)\s*\))?\s*", str(text))
         if not match:
             raise ValueError(
-                f"activation {text!r} is not one of {', '.join(ACTIVATIONS)} (leaky_relu may take a slope: leaky_relu(0.1))"
+                f"activation {text!r} is not one of {', '.join(ACTIVATIONS)}"
+                " (leaky_relu may take a slope: leaky_relu(0.1))"
             )
         name, slope = match.groups()
         return cls(name, float(slope)) if slope else cls(name)
@@ -121,6 +123,8 @@ class Spec:
 
     name: str = "seed"
     batch: bool = False
+    # A name or an Activation; __post_init__ parses both fields to an Activation, which mypy cannot
+    # follow: the reason for the `type: ignore`s on their uses below.
     hidden: Activation | str = SIGMOID
     output: Activation | str = SIGMOID
     criterion: str = "half_sse"
@@ -140,11 +144,12 @@ class Spec:
         _one_of(self.batch_reduction, REDUCTIONS, "batch_reduction")
         _one_of(self.output_reduction, REDUCTIONS, "output_reduction")
         _one_of(self.l2_form, L2_FORMS, "l2_form")
-        if self.criterion == "bce" and self.output.name != "sigmoid":
+        if self.criterion == "bce" and self.output.name != "sigmoid":  # type: ignore[union-attr]
             raise ValueError(f"loss 'bce' needs a sigmoid output, not {self.output}")
-        if self.criterion == "softmax_ce" and self.output.name != "identity":
+        if self.criterion == "softmax_ce" and self.output.name != "identity":  # type: ignore[union-attr]
             raise ValueError(
-                f"loss 'softmax_ce' applies the softmax itself: the output activation must be 'identity', not {self.output}"
+                "loss 'softmax_ce' applies the softmax itself: the output activation must be 'identity',"
+                f" not {self.output}"
             )
         if self.criterion in ("mse", "softmax_ce") and self.output_reduction != "sum":
             raise ValueError(f"output_reduction applies to half_sse, sse and bce; {self.criterion!r} already fixes it")
@@ -155,7 +160,7 @@ class Spec:
 
     def activation_at(self, layer: int, depth: int) -> Activation:
         """Layer ``layer``'s activation in a network of ``depth`` layers (weight matrices)."""
-        return self.output if layer == depth - 1 else self.hidden
+        return self.output if layer == depth - 1 else self.hidden  # type: ignore[return-value]
 
     def activations(self, depth: int) -> list[Activation]:
         return [self.activation_at(l, depth) for l in range(depth)]
@@ -163,11 +168,11 @@ class Spec:
     @property
     def kinked(self) -> bool:
         """Whether any layer has a kink (ReLU, leaky ReLU)."""
-        return self.hidden.kinked or self.output.kinked
+        return self.hidden.kinked or self.output.kinked  # type: ignore[union-attr]
 
     def activation(self, z: Tensor) -> Tensor:
         """The hidden layers' activation (σ for the seed, where every layer is the same)."""
-        return self.hidden(z)
+        return self.hidden(z)  # type: ignore[operator]
 
     # -- loss --------------------------------------------------------------------------------
 
@@ -202,7 +207,7 @@ class Spec:
         c = self.penalty_factor(batch)
         if c == 0:
             return 0.0
-        total = sum(w.pow(2).sum() for w in W)
+        total: Tensor | int = sum(w.pow(2).sum() for w in W)
         if self.l2_biases:
             total = total + sum(v.pow(2).sum() for v in b)
         return c * total
@@ -236,7 +241,7 @@ class Spec:
         zs, activations = self.forward(x, W, b)
         return self.objective(zs, activations, y, W, b)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """The JSON form: every field that decides the loss."""
         return {
             "name": self.name,
@@ -263,13 +268,13 @@ class _PreciseActivation(torch.autograd.Function):
     """An activation, differentiated by its precise derivative."""
 
     @staticmethod
-    def forward(ctx, z: Tensor, act: Activation) -> Tensor:
+    def forward(ctx: Any, z: Tensor, act: Activation) -> Tensor:
         ctx.save_for_backward(z)
         ctx.act = act
         return act(z)
 
     @staticmethod
-    def backward(ctx, grad: Tensor):
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (z,) = ctx.saved_tensors
         return grad * ctx.act.derivative(z), None
 

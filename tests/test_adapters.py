@@ -5,12 +5,12 @@ TwoLayerNet, Nielsen's network.py, deeplearning.ai's model, plain numpy), each c
 the classic bugs the survey of real code found.
 """
 
-import importlib.util
-import pathlib
+import itertools
 
 import numpy as np
 import pytest
 import torch
+from helpers import TWO_LAYER, load
 
 from gradcheck.adapters import ADAPTERS, Adapter, get_adapter, wrap
 from gradcheck.cases import CaseSpec
@@ -18,15 +18,6 @@ from gradcheck.checker import check_cases
 from gradcheck.presets import get_preset
 from gradcheck.records import describe_failure
 from gradcheck.spec import SEED
-
-SHAPES = pathlib.Path(__file__).parent / "corpus" / "shapes"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(f"shapes_{name}", SHAPES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def blamed(run):
@@ -49,12 +40,6 @@ def ratios(run, layer, param):
     return torch.cat(found)
 
 
-TWO_LAYER = [
-    CaseSpec((4, 5, 3), 1),
-    CaseSpec((4, 5, 3), 5),
-    CaseSpec((3, 4, 2), 3, dtype="float32"),
-    CaseSpec((2, 3, 4), 4, seed=1),
-]
 DEEP = [
     CaseSpec((3, 4, 2), 1),
     CaseSpec((4, 5, 3, 2), 3),
@@ -230,8 +215,8 @@ def test_flat_parameter_vector():
     def cost_function(theta, x, y, widths=None):
         n0 = x.shape[0]
         W, b, at = [], [], 0
-        sizes = [n0] + cost_function.widths[1:]
-        for n_in, n_out in zip(sizes, sizes[1:]):
+        sizes = [n0, *cost_function.widths[1:]]
+        for n_in, n_out in itertools.pairwise(sizes):
             W.append(theta[at : at + n_in * n_out].reshape(n_out, n_in))
             at += n_in * n_out
             b.append(theta[at : at + n_out].reshape(n_out, 1))

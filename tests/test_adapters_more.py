@@ -7,6 +7,7 @@ bug; the correct one passes ``gradcheck.check`` and the buggy one is blamed wher
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -243,7 +244,7 @@ def test_folded_biases_in_a_flat_parameter_vector():
 
     def flat(theta, X, Y, widths):
         Thetas, at = [], 0
-        for n_in, n_out in zip(widths, widths[1:]):
+        for n_in, n_out in itertools.pairwise(widths):
             Thetas.append(theta[at : at + n_out * (n_in + 1)].reshape(n_out, n_in + 1))
             at += n_out * (n_in + 1)
         J, grads = module.cost_function(X, Y, Thetas)

@@ -17,7 +17,7 @@ import pytest
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extra)")
 
-from test_reports_batch import graded_batch  # noqa: E402
+from helpers import graded_batch  # noqa: E402
 
 import gradcheck  # noqa: E402
 from gradcheck.cases import CaseSpec  # noqa: E402 - after the skip

@@ -438,7 +438,7 @@ def test_partitions_need_two_cases_on_each_side_and_no_overlap():
     assert partition(results, lambda r: r.case.depth == 1, depth) == ({1}, {2, 3})
     assert partition(results, lambda r: r.case.widths == (3, 1), depth) is None  # one case is no pattern
     assert partition(results, lambda r: r.case.widths in ((3, 1), (3, 4, 2)), depth) is None  # depth 1 on both sides
-    assert fresh_flags(results + [CaseResult(CaseSpec((3, 1)))]) == [True] * 5 + [False]
+    assert fresh_flags([*results, CaseResult(CaseSpec((3, 1)))]) == [True] * 5 + [False]
 
 
 # -- whole reports -----------------------------------------------------------------------------------
@@ -530,7 +530,8 @@ def test_corpus_accuracy(capsys):
     right = sum(expected == got for _, expected, got, _ in rows)
     with capsys.disabled():
         print(
-            f"\n\ndiagnosis accuracy on tests/corpus/buggy: {right}/{len(rows)} = {right / len(rows):.0%} (target {TARGET:.0%})"
+            f"\n\ndiagnosis accuracy on tests/corpus/buggy: {right}/{len(rows)} = {right / len(rows):.0%}"
+            f" (target {TARGET:.0%})"
         )
         print(f"  {'file':34} {'expected':32} {'got':32} confidence")
         for name, expected, got, confidence in rows:
@@ -648,6 +649,6 @@ def test_an_unfinished_template_is_named_as_such():
     # A single missing layer is not an unfinished template.
     def one_missing(x, y, W, b):
         loss, W_grads, b_grads = reference_impl.forward_backward(x, y, W, b)
-        return loss, [None] + list(W_grads[1:]), b_grads
+        return loss, [None, *W_grads[1:]], b_grads
 
     assert _root(gradcheck.check(one_missing, cases=[CaseSpec((3, 2, 2))]))[1].id == "missing-layer"

@@ -271,7 +271,8 @@ def test_import_policy():
 
 
 def _report(target, **kwargs):
-    return gradcheck.check(str(target), devices=("cpu",), max_examples=0, timeout=2, **kwargs)
+    """A generous per-call timeout: only the planted hang may time out, however loaded the machine."""
+    return gradcheck.check(str(target), devices=("cpu",), max_examples=0, timeout=10, **kwargs)
 
 
 def _score(target, rubric=RUBRIC, report=None, **kwargs):
@@ -308,8 +309,8 @@ def test_no_credit_without_evidence_and_time_outs_cost_the_rest(tmp_path):
     after it count as failed, and what never ran (the repeated call) earns nothing."""
     source = tmp_path / "hangs_on_depth_five.py"
     source.write_text(
-        CORRECT
-        + "\n\n_right = forward_backward\n\n\ndef forward_backward(x, y, W, b):\n    while len(W) == 5:\n        pass\n    return _right(x, y, W, b)\n"
+        CORRECT + "\n\n_right = forward_backward\n\n\ndef forward_backward(x, y, W, b):\n"
+        "    while len(W) == 5:\n        pass\n    return _right(x, y, W, b)\n"
     )
     score = _score(source)
     by_name = {t.test.name: t for t in score.tests}
@@ -341,7 +342,7 @@ def test_zero_score_policy():
 
 
 def test_batch_scores(batch):
-    result, folder, out, _ = batch
+    result, _, out, _ = batch
     assert sorted(result.graded) == sorted([*EXPECTED, "seed_bug.py"]) and not result.errors and not result.skipped
     assert result.ignored == ["ignored notes.txt: not a .py/.ipynb file or a folder"]
     got = {name: _results(out, name)["score"] for name in EXPECTED}
@@ -365,7 +366,7 @@ def test_batch_partial_credit_of_the_seed_bug(batch):
 
 
 def test_batch_grades_csv(batch):
-    result, _, out, _ = batch
+    _, _, out, _ = batch
     with open(out / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["submission", "score", "max_score", *RUBRIC.columns, "note"]

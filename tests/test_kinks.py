@@ -1,7 +1,7 @@
 """Kink awareness: finite differences that straddle a ReLU kink are flagged, and never blamed."""
 
 import pytest
-import torch
+from helpers import RELU, near_kinks, relu_backprop
 
 from gradcheck.cases import CaseSpec, make_case
 from gradcheck.checker import check_case
@@ -9,42 +9,7 @@ from gradcheck.oracles import FD_STEP, autograd_oracle, finite_difference_oracle
 from gradcheck.spec import Spec
 from gradcheck.truth import compute_truth
 
-RELU = Spec("relu-sse", batch=True, hidden="relu", output="identity", criterion="sse")
 LEAKY = Spec("leaky-sse", batch=True, hidden="leaky_relu(0.1)", output="identity", criterion="sse")
-
-
-def relu_backprop(spec: Spec, bug: str | None = None):
-    """A correct (or deliberately wrong) hand-written backprop for ReLU-family hidden layers."""
-    slope = spec.hidden.slope if spec.hidden.name == "leaky_relu" else 0.0
-
-    def forward_backward(x, y, W, b):
-        a, zs, acts = x, [], [x]
-        for l, (W_l, b_l) in enumerate(zip(W, b)):
-            z = W_l @ a + b_l
-            a = z if l == len(W) - 1 else torch.where(z > 0, z, slope * z)
-            zs.append(z), acts.append(a)
-        loss = ((a - y) ** 2).sum()
-        delta = 2 * (a - y)
-        W_grads, b_grads = [None] * len(W), [None] * len(W)
-        for l in reversed(range(len(W))):
-            if l < len(W) - 1:
-                mask_from = zs[l + 1] if bug == "mask-from-wrong-layer" and zs[l + 1].shape == zs[l].shape else zs[l]
-                delta = (W[l + 1].T @ delta) * torch.where(mask_from > 0, 1.0, slope).to(x.dtype)
-            W_grads[l] = delta @ acts[l].T
-            b_grads[l] = delta.sum(1, keepdim=True)
-        return loss, W_grads, b_grads
-
-    return forward_backward
-
-
-def near_kinks(spec: Spec, widths=(3, 4, 4, 2), batch=2, distance=3e-6):
-    """A case where some hidden pre-activations sit ``distance`` from 0, inside the FD step."""
-    case = make_case(CaseSpec(widths, batch), spec)
-    for layer in range(len(widths) - 2):
-        zs, _ = spec.forward(case.x, case.W, case.b)
-        z = zs[layer]
-        case.b[layer][::2] -= z[::2, :1] - distance  # every other unit: column 0 just above 0
-    return case
 
 
 @pytest.mark.parametrize("spec", [RELU, LEAKY], ids=lambda s: s.name)

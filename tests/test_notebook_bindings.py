@@ -146,7 +146,10 @@ def test_globals_options_are_validated():
     "option", ['params_from = "globals"', 'grads_from = "globals"\ngrad_keys = ["dW{n}", "db{n}"]']
 )
 def test_the_grader_refuses_globals_adapters(option):
-    text = f'name = "r"\nmax_examples = 0\n\n[adapter]\nnumpy = true\n{option}\n\n[[tests]]\nname = "G"\nchecks = ["gradient-values"]\n'
+    text = (
+        f'name = "r"\nmax_examples = 0\n\n[adapter]\nnumpy = true\n{option}\n\n'
+        '[[tests]]\nname = "G"\nchecks = ["gradient-values"]\n'
+    )
     with pytest.raises(RubricError, match="notebook-globals adapter") as info:
         parse_rubric(text, "r")
     assert "\n" not in str(info.value)

@@ -1,8 +1,10 @@
 """reference_impl agrees with torch autograd, forward and backward, for every shape it claims."""
 
+import itertools
+
 import pytest
 import torch
-from devices import DEVICES
+from helpers import DEVICES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +27,7 @@ def network(widths, batch=1, dtype=torch.float64, device="cpu", seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(widths[0], batch, generator=g, dtype=torch.float64)
     y = torch.rand(widths[-1], batch, generator=g, dtype=torch.float64)
-    W = [torch.randn(m, n, generator=g, dtype=torch.float64) for n, m in zip(widths, widths[1:])]
+    W = [torch.randn(m, n, generator=g, dtype=torch.float64) for n, m in itertools.pairwise(widths)]
     b = [torch.randn(m, 1, generator=g, dtype=torch.float64) for m in widths[1:]]
     move = lambda t: t.to(device=device, dtype=dtype)  # noqa: E731
     return move(x), move(y), [move(w) for w in W], [move(v) for v in b]
@@ -106,7 +108,7 @@ def test_verbose_prints_the_seeds_shape_lines(capsys):
 
 
 def test_rejects_mismatched_lists():
-    x, y, W, b = network([3, 2])
+    x, y, W, _ = network([3, 2])
     with pytest.raises(ValueError, match="as many weights as biases"):
         reference_impl.forward_backward(x, y, W, [])
 

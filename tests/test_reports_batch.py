@@ -8,44 +8,17 @@ must show it, and each failing test's feedback must link a heatmap that exists.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import FILES, graded_batch
 
-from gradcheck.grading import DEFAULT_RUBRIC, grade_batch, limits_for, parse_rubric
 from gradcheck.reports.batch import REPORT_HTML, SUMMARY_JSON
 from gradcheck.reports.heatmap import plots_available
 
-CORPUS = Path(__file__).parent / "corpus"
-FILES = (
-    "correct/loops.py",
-    "correct/einsum.py",
-    "buggy/sign_flip.py",
-    "buggy/single_entry_error.py",
-    "buggy/seed_bug.py",
-    "buggy/factor_two.py",
-)
-RUBRIC = parse_rubric(DEFAULT_RUBRIC.replace("max_examples = 50", "max_examples = 0"), "test rubric")
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@functools.cache
-def graded_batch() -> Path:
-    """The output folder of the batch above, graded once per test process."""
-    base = Path(tempfile.mkdtemp(prefix="gradcheck-reports-"))
-    folder = base / "submissions"
-    folder.mkdir()
-    for name in FILES:
-        shutil.copy(CORPUS / name, folder / Path(name).name)
-    out = base / "out"
-    batch = grade_batch(folder, out, RUBRIC, limits=limits_for(RUBRIC), jobs=2)
-    assert not batch.errors, batch.errors
-    return out
 
 
 def _results(out: Path) -> dict[str, dict]:

@@ -466,7 +466,8 @@ def test_pid_namespace_hides_the_grader(tmp_path):
         tmp_path,
         f"""
         import os
-        print("PID", os.getpid(), "GRADER VISIBLE", os.path.exists("/proc/{os.getpid()}/cmdline") and b"pytest" in open("/proc/{os.getpid()}/cmdline", "rb").read())
+        grader = "/proc/{os.getpid()}/cmdline"
+        print("PID", os.getpid(), "GRADER VISIBLE", os.path.exists(grader) and b"pytest" in open(grader, "rb").read())
     """,
     )
     assert "PID 1 GRADER VISIBLE False" in out

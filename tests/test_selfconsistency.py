@@ -1,8 +1,7 @@
 """Self-consistency mode: gradients judged against the implementation's own loss."""
 
 import pytest
-from test_adapters import TWO_LAYER, load
-from test_kinks import RELU, near_kinks, relu_backprop
+from helpers import RELU, TWO_LAYER, load, near_kinks, relu_backprop
 
 from gradcheck.adapters import wrap
 from gradcheck.cases import CaseSpec
@@ -13,7 +12,7 @@ from gradcheck.selfconsistency import KIND
 from gradcheck.truth import compute_truth
 
 CS231N = get_preset("cs231n-two-layer")
-CASES = TWO_LAYER + [CaseSpec((5, 6, 4), 3, seed=2)]
+CASES = [*TWO_LAYER, CaseSpec((5, 6, 4), 3, seed=2)]
 
 
 def run(cls_name, mode):

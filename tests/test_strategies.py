@@ -1,5 +1,6 @@
 """gradcheck.strategies: valid values, eager argument checks, shrinking toward the simplest case."""
 
+import itertools
 import re
 
 import pytest
@@ -37,7 +38,7 @@ def test_case_specs_are_valid_and_cover_the_contract(spec):
 def test_cases_are_built_from_their_spec(case):
     n = case.spec.widths
     assert case.x.shape == (n[0], case.spec.batch) and case.y.shape == (n[-1], case.spec.batch)
-    assert [tuple(w.shape) for w in case.W] == [(m, k) for k, m in zip(n, n[1:])]
+    assert [tuple(w.shape) for w in case.W] == [(m, k) for k, m in itertools.pairwise(n)]
     assert [tuple(v.shape) for v in case.b] == [(m, 1) for m in n[1:]]
     assert {t.dtype for t in case.tensors().values()} == {getattr(torch, case.spec.dtype)}
 

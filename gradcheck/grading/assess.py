@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 from ..adapters import wrap
 from ..api import adapter_search_space, case_domain
 from ..cases import builtin_cases
-from ..checker import Run, check_cases
+from ..checker import CaseResult, Run, check_cases
 from ..diagnosis import diagnosed
 from ..explore import explore
 from ..loading import LoadError, notebook_cells
 from ..report import Report, build_report
 from ..sandbox import Isolation, Limits, LoadOutcome, SandboxedFunction
 from ..sandbox.remote import MAX_SUBMISSION_BYTES
+from ..vocabulary import Mode
 from .discover import Source
 from .rubric import Rubric
 from .score import Score, score_submission
@@ -83,6 +85,15 @@ def _sources(source: Source, caps: Caps) -> list[tuple[str, str]]:
     return found
 
 
+def _restarts(fn: SandboxedFunction) -> Callable[[CaseResult], None]:
+    """After each case: a fresh sandbox if the last one crashed."""
+
+    def after(_: CaseResult) -> None:
+        fn.revive()
+
+    return after
+
+
 def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) -> Report:
     """What :func:`gradcheck.check` does, with the sandbox's own fresh copies (never an
     in-process reload) and a restart after a crash between cases.
@@ -91,7 +102,8 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
     the sandboxed function here, in the grader, so the sandbox only ever performs the call."""
     settings = rubric.settings
     spec, adapter = replace(settings.spec, batch=rubric.batch), settings.adapter
-    function, fresh = fn, fn.fresh
+    function: Callable[..., Any] = fn
+    fresh: Callable[[], Callable[..., Any]] = fn.fresh
     if adapter is not None:
         function, fresh = wrap(fn, adapter, spec), (lambda: wrap(fn.fresh(), adapter, spec))
     cases = case_domain(settings).fit_all(builtin_cases(seed=rubric.seed, batch=rubric.batch, devices=DEVICES))
@@ -101,8 +113,8 @@ def _check(fn: SandboxedFunction, rubric: Rubric, label: str, limits: Limits) ->
         spec=spec,
         timeout=limits.call_timeout,
         fresh=fresh,
-        on_case=lambda _: fn.revive(),
-        mode=settings.mode,
+        on_case=_restarts(fn),
+        mode=cast(Mode, settings.mode),  # a str in Settings, checked by parse_mode when resolved
     )
     timed_out = any(f.kind == "timeout" for r in run.results for f in r.failures)
     if rubric.max_examples > 0 and settings.mode != "self" and not timed_out and fn.revive():

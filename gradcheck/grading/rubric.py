@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -554,7 +555,7 @@ def _renumber(item: Any, number: int) -> Any:
     return replace(item, number=str(number))
 
 
-def load_rubric(path: str | Path | None = None) -> Rubric:
+def load_rubric(path: str | os.PathLike[str] | None = None) -> Rubric:
     """The rubric in ``path``, or :data:`DEFAULT_RUBRIC` when ``path`` is None."""
     if path is None:
         return parse_rubric(DEFAULT_RUBRIC, "the default rubric")

@@ -236,6 +236,7 @@ class Box:
         """What became of the child, once its pipe has closed."""
         if self.process is None:
             return "never started"
+        code: int | None
         try:
             code = self.process.wait(wait)
         except subprocess.TimeoutExpired:

@@ -161,7 +161,8 @@ def _harness_paths() -> list[str]:
 def hidden_paths(extra: Iterable[str | os.PathLike] = ()) -> list[str]:
     """Everything a submission has no business reading: the harness, its checkout, the current
     folder, home, shared temporary folders, plus ``extra`` (submissions, outputs, rubric, ...)."""
-    paths = _harness_paths() + [
+    paths = [
+        *_harness_paths(),
         os.getcwd(),
         os.path.expanduser("~"),
         tempfile.gettempdir(),
@@ -176,7 +177,11 @@ def hidden_paths(extra: Iterable[str | os.PathLike] = ()) -> list[str]:
 _PROBE = r"""
 import json, os, sys
 cfg = json.loads(sys.argv[1])
-report = {"readable": all(os.access(p, os.R_OK | os.X_OK) for p in cfg["must_reach"]), "exposed": [p for p in cfg["must_hide"] if os.path.exists(p)], "uid": os.getuid()}
+report = {
+    "readable": all(os.access(p, os.R_OK | os.X_OK) for p in cfg["must_reach"]),
+    "exposed": [p for p in cfg["must_hide"] if os.path.exists(p)],
+    "uid": os.getuid(),
+}
 def nested_userns():
     import ctypes
     pid = os.fork()

@@ -67,6 +67,7 @@ _KEEP_WRITABLE = (
     "autofs",
 )
 
+_libc: ctypes.CDLL | None
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
 except OSError:  # not a C runtime we can reach: no step below is possible
