@@ -320,7 +320,7 @@ def decode(data: Any, *, _depth: int = 0) -> Any:
     if not isinstance(data, dict):
         raise WireError("malformed value")
     if _depth > MAX_DEPTH + 1:
-        raise WireError(f"a value nested more than {MAX_DEPTH + 1} deep")
+        raise WireError(f"a value nested too deeply (more than {MAX_DEPTH + 1} levels)")
     kind = data.get("k")
     if kind == "none":
         return None
