@@ -99,7 +99,8 @@ def runtime_imports(module: Module, known: Iterable[str]) -> set[str]:
     """The known modules ``module`` imports when it runs (anywhere, lazily included), not those it
     imports only for type checkers: those make no cycle at run time, so they make no edge."""
     tree = ast.parse(module.source)
-    skipped = {n.lineno for n in ast.walk(tree) if id(n) in _typing_only(tree)}
+    typing_only = _typing_only(tree)
+    skipped = {n.lineno for n in ast.walk(tree) if id(n) in typing_only}
     return {u.target for u in uses(module, known) if u.line not in skipped}
 
 
