@@ -10,6 +10,7 @@ from .cases import CaseSpec, builtin_cases
 from .checker import Run, check_cases
 from .config import Settings, Source, resolve, settings_source
 from .diagnosis import diagnosed
+from .domain import DEFAULT_DOMAIN
 from .explore import explore
 from .loading import Target, load_target
 from .presets import USUAL_ADAPTERS
@@ -87,7 +88,7 @@ def check(
             devices=devices,
             timeout=settings.timeout,
             fresh=fresh,
-            strategy=case_domain(settings).search(batch=settings.spec.batch, devices=devices),
+            strategy=_search_space(settings, devices),
         )
         run = _merge(run, Run(found.results, [], found.elapsed_s))
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
@@ -198,6 +199,12 @@ def case_domain(settings: Settings) -> Domain:
     if depth is None or domain.min_depth == domain.max_depth == depth:
         return domain
     return domain.replace(min_depth=depth, max_depth=depth)
+
+
+def _search_space(settings: Settings, devices: tuple[str, ...]) -> SearchStrategy[CaseSpec] | None:
+    """The search's cases: inside the domain; None (the search's own space) for the default one."""
+    domain = case_domain(settings)
+    return None if domain == DEFAULT_DOMAIN else domain.search(batch=settings.spec.batch, devices=devices)
 
 
 def adapter_search_space(

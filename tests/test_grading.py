@@ -643,7 +643,7 @@ def test_cli_grade_plain_progress_when_not_a_terminal(tmp_path):
         (["grade", ".", "--out", "OUT", "--rubric", "/no/such/rubric.toml"], "cannot read the rubric"),
         (["grade", ".", "--out", "OUT", "--jobs", "0"], "number of workers"),
         (["grade", ".", "--out", "OUT", "--memory", "12"], "memory size"),
-        (["gradescope", "--timeout", "-1"], "not a positive number"),
+        (["gradescope", "--timeout", "-1"], "not a finite positive number"),
     ],
 )
 def test_cli_usage_errors(tmp_path, capsys, args, message):

@@ -86,12 +86,10 @@ def _diagnoses(rows: Sequence[SubmissionRow]) -> list[dict[str, Any]]:
     for row in rows:
         for d in dict.fromkeys(row.diagnoses):
             who.setdefault(d, []).append(row)
-    listed = []
-    for d, having in sorted(who.items(), key=lambda item: (-len(item[1]), item[0])):
-        having = sorted(having, key=lambda r: r.name)
-        names, links = [r.name for r in having], [r.feedback for r in having]
-        listed.append({"id": d, "count": len(having), "submissions": names, "feedback": links})
-    return listed
+    return [
+        {"id": d, "count": len(having), "submissions": sorted(r.name for r in having)}
+        for d, having in sorted(who.items(), key=lambda item: (-len(item[1]), item[0]))
+    ]
 
 
 def summarise(

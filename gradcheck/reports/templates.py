@@ -132,7 +132,8 @@ points (the number above a bar: its submissions)</text>
 {% if s.diagnoses %}<table id="diagnoses"><thead><tr><th>likely bug</th><th class="num">students</th><th>who</th></tr>
 </thead><tbody>{% for d in s.diagnoses %}<tr data-diagnosis="{{ d.id }}"><td><code>{{ d.id }}</code></td>
 <td class="num count">{{ d.count }}</td>
-<td>{% for name in d.submissions %}<a href="{{ d.feedback[loop.index0] }}">{{ name }}</a>
+<td>{% for name in d.submissions %}{% set link = s.rows | selectattr("submission", "equalto", name)
+  | map(attribute="feedback") | first %}<a href="{{ link or (name | urlencode) ~ '/feedback.md' }}">{{ name }}</a>
 {{- ', ' if not loop.last }}
 {%- endfor %}</td></tr>{% endfor %}</tbody></table>
 {% else %}<p class="muted" id="diagnoses-none">No submission has a diagnosed bug.</p>{% endif %}
