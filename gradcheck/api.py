@@ -42,6 +42,8 @@ def check(
     max_examples: int | None = None,
     adapter: Adapter | str | None = None,
     mode: str | None = None,
+    fd: str | None = None,
+    fd_memory: float | None = None,
 ) -> Report:
     """Check ``implementation`` against the specification and return the full report.
 
@@ -65,10 +67,13 @@ def check(
     implementation's own loss, :mod:`gradcheck.selfconsistency`; no search) or ``"both"``;
     ``timeout`` is seconds per call (finite, above 0; default
     :data:`~gradcheck.defaults.DEFAULT_TIMEOUT`); ``devices`` default to
-    :func:`gradcheck.strategies.available_devices`.
+    :func:`gradcheck.strategies.available_devices`; ``fd`` (``"full"``, ``"sampled"``,
+    ``"auto"``) is which finite differences arbitrate (:mod:`gradcheck.fdmode`) and
+    ``fd_memory`` the full differences' memory budget per chunk, in MiB.
     """
     given: dict[str, Any] = {"function": function, "spec": spec, "spec.batch": batch, "seed": seed}
     given |= {"devices": devices, "timeout": timeout, "max_examples": max_examples, "adapter": adapter, "mode": mode}
+    given |= {"fd": fd, "fd_memory": fd_memory}
     keywords = Source("", given, {k: f"check({k.removeprefix('spec.')}=...)" for k in given})
     settings = resolve(keywords, *([settings_source(settings)] if settings is not None else []))
     target, fresh = _load(implementation, settings.function)
@@ -117,11 +122,12 @@ def _run_cases(
     when the implementation takes λ as an argument)."""
     spec, adapter, timeout = settings.spec, settings.adapter, settings.timeout
     mode = cast(Mode, settings.mode)  # a str in Settings, checked by parse_mode when resolved
+    fd, memory = settings.fd, None if settings.fd_memory is None else int(settings.fd_memory * 2**20)
     if cases is not None:
-        return check_cases(call, cases, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
+        return check_cases(call, cases, spec=spec, timeout=timeout, fresh=fresh, mode=mode, fd=fd, fd_memory=memory)
     domain = case_domain(settings)
     builtin = domain.fit_all(builtin_cases(seed=settings.seed, batch=spec.batch, devices=devices))
-    run = check_cases(call, builtin, spec=spec, timeout=timeout, fresh=fresh, mode=mode)
+    run = check_cases(call, builtin, spec=spec, timeout=timeout, fresh=fresh, mode=mode, fd=fd, fd_memory=memory)
     if spec.l2 and adapter is not None and adapter.reg:
         run = _merge(run, _without_regularisation(target.function, adapter, spec, builtin, timeout, mode))
     return run

@@ -255,8 +255,13 @@ def check_cases(
     fresh: Callable[[], Callable[..., Any]] | None = None,
     on_case: Callable[[CaseResult], None] | None = None,
     mode: Mode = "spec",
+    fd: str = "auto",
+    fd_memory: int | None = None,
 ) -> Run:
     """Check ``fn`` on every case, then look for hidden state.
+
+    ``fd`` and ``fd_memory`` (bytes) say which finite differences arbitrate each case
+    (:func:`gradcheck.truth.compute_truth`).
 
     Hidden state shows two ways: the first case, repeated at the end, gives other gradients; or
     (when ``fresh`` can load a new copy of the implementation) a failing case passes as the first
@@ -272,7 +277,9 @@ def check_cases(
             skipped.append(case_spec)
             continue
         case = make_case(case_spec, spec)
-        result, _ = check_case(fn, case, compute_truth(spec, case), timeout=timeout, mode=mode)
+        result, _ = check_case(
+            fn, case, compute_truth(spec, case, fd_mode=fd, memory_bytes=fd_memory), timeout=timeout, mode=mode
+        )
         results.append(result)
         if on_case:
             on_case(result)

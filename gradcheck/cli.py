@@ -165,6 +165,8 @@ def add_check_command(commands) -> None:
         help=HELP["adapter_option"],
     )
     contract.add_argument("--mode", help=HELP["mode"])
+    contract.add_argument("--fd", metavar="MODE", help=HELP["fd"])
+    contract.add_argument("--fd-memory", metavar="MIB", help=HELP["fd_memory"])
     one = check.add_argument_group("one case", "rebuild a single case (what a failure's 'reproduce' line uses)")
     one.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L, e.g. 7,5,3,1")
     one.add_argument(
@@ -205,6 +207,7 @@ def command_line_source(args: argparse.Namespace) -> Source:
     from .config import Source, parse_option
 
     flags = {"spec": "--spec", "adapter": "--adapter", "mode": "--mode", "function": "--function"}
+    flags |= {"fd": "--fd", "fd_memory": "--fd-memory"}
     flags |= {"seed": "--seed", "max_examples": "--max-examples", "timeout": "--timeout", "devices": "--device"}
     values = {key: getattr(args, key) for key in flags}
     values["spec.batch"], flags["spec.batch"] = args.batch, "--batch"

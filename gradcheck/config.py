@@ -21,6 +21,7 @@ method in /path/pyproject.toml: ...``. ::
     spec = "cs231n-two-layer"          # a preset name, or a table:
     adapter = "cs231n"                 # an adapter name, or a table
     mode = "both"                      # spec | self | both
+    fd = "auto"                        # full | sampled | auto; fd_memory = 512 (MiB)
     # function, batch, seed, max_examples, timeout (seconds, finite, > 0), devices = ["cpu"]
 
     # [tool.gradcheck.spec]            # a preset plus any Spec field
@@ -54,7 +55,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .defaults import DEFAULT_FUNCTION, DEFAULT_MAX_EXAMPLES, DEFAULT_TIMEOUT
-from .vocabulary import parse_mode
+from .vocabulary import parse_fd, parse_mode
 
 if TYPE_CHECKING:
     from .adapters import Adapter
@@ -78,7 +79,7 @@ __all__ = [
     "usable_devices",
 ]
 
-SCALARS = ("mode", "function", "seed", "max_examples", "timeout", "devices")
+SCALARS = ("mode", "function", "seed", "max_examples", "timeout", "devices", "fd", "fd_memory")
 SETTING_KEYS = ("spec", "adapter", "batch", "domain", *SCALARS)  # the keys of [tool.gradcheck] and of a rubric
 BASE_KEY = {"spec": "preset", "adapter": "name"}  # in a table, the key that names what the fields change
 
@@ -98,6 +99,10 @@ HELP = {
     "max_examples": "cases hypothesis tries after the built-in ones, shrinking any failure "
     f"(default: {DEFAULT_MAX_EXAMPLES}; 0: built-in cases only)",
     "timeout": f"seconds one call may take before it counts as a hang (default: {DEFAULT_TIMEOUT:g})",
+    "fd": "finite differences that arbitrate: full (every parameter), sampled (seeded probes per tensor) "
+    "or auto (full up to 50,000 parameters; default: auto)",
+    "fd_memory": "memory budget in MiB for one chunk of full finite differences (default: no budget, "
+    "4096 columns a chunk)",
     "devices": "device to check on, repeatable (default: cpu, and cuda where available)",
     "domain_option": "narrow or widen the cases, repeatable, e.g. output_width=1, max_depth=2, regimes=normal,tiny, "
     "targets=one-hot (values as in [tool.gradcheck.domain]; see gradcheck.domain.Domain; default: the preset's)",
@@ -128,6 +133,8 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     devices: tuple[str, ...] | None = None  # None: gradcheck.strategies.available_devices()
     domain: Domain | None = None  # None: the preset's (gradcheck.presets.preset_domain)
+    fd: str = "auto"  # full | sampled | auto (gradcheck.fdmode)
+    fd_memory: float | None = None  # MiB for one chunk of full finite differences; None: no budget
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -178,6 +185,8 @@ class Settings:
             parts += [f"--adapter {adapter_name}", *_options("--adapter-option", delta)]
         if self.mode != "spec":
             parts.append(f"--mode {self.mode}")
+        if self.fd != "auto":
+            parts.append(f"--fd {self.fd}")
         if self.domain is not None:
             from .presets import preset_domain
 
@@ -494,6 +503,11 @@ def _conform_scalar(key: str, value: Any, source: Source) -> Any:
             return parse_mode(value)
         except ValueError as exc:
             raise SettingsError(f"{where}: {exc}") from None
+    if key == "fd":
+        try:
+            return parse_fd(value)
+        except ValueError as exc:
+            raise SettingsError(f"{where}: {exc}") from None
     if key == "function":
         if not isinstance(value, str) or not value.strip():
             raise SettingsError(f"{where}: {value!r} is not a function name")
@@ -505,6 +519,7 @@ def _conform_scalar(key: str, value: Any, source: Source) -> Any:
         return tuple(items)
     hint, floor, wanted = {
         "timeout": (float, 0.0, "a finite number of seconds above 0"),
+        "fd_memory": (float, 0.0, "a finite number of MiB above 0"),
         "max_examples": (int, 0, "a whole number of at least 0"),
         "seed": (int, None, "a whole number"),
     }[key]

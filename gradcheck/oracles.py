@@ -29,7 +29,15 @@ import reference_impl.general
 from .cases import Case
 from .spec import SEED, Activation, Spec
 
-__all__ = ["FD_STEP", "Gradients", "autograd_oracle", "finite_difference_oracle", "reference_oracle"]
+__all__ = [
+    "FD_MAX_COLUMNS",
+    "FD_STEP",
+    "Gradients",
+    "autograd_oracle",
+    "columns_within",
+    "finite_difference_oracle",
+    "reference_oracle",
+]
 
 # Central-difference step in float64: truncation ~h²·f‴/6 ≈ 1e-11 and round-off ~ε·|L|/h ≈ 1e-11.
 FD_STEP = 1e-5
@@ -55,6 +63,8 @@ class Gradients:
         default_factory=list
     )  # FD only, kinked specs only: True where a step straddles a kink
     b_kinks: list[Tensor] = field(default_factory=list)
+    evaluations: int = 0  # FD only: perturbed losses computed, each at most one forward pass
+    peak_bytes: int = 0  # FD only: the largest working set of one chunk of perturbations, from its shapes
 
     def param(self, layer: int, name: str) -> Tensor:
         """The gradient of ``W[layer]`` (``name="W"``) or ``b[layer]`` (``name="b"``)."""
@@ -187,8 +197,33 @@ def _losses_after_moving(
     return spec.reduce_batch(losses.view(steps, p, batch), dim=2)
 
 
+# Tensors of one chunk's width alive at once above the perturbed layer: z, its activation and the
+# next product (plus the gathered column of W and the perturbation itself, counted once more).
+_LIVE_COPIES = 4
+
+
+def column_bytes(case: Case, layer: int) -> int:
+    """Bytes one perturbation column needs while it travels up from ``layer`` (float64)."""
+    above = [w.shape[0] for w in case.W[layer:]]
+    return 8 * _LIVE_COPIES * max(above)
+
+
+def columns_within(case: Case, layer: int, memory_bytes: int | None) -> int:
+    """How many perturbation columns one chunk may push through at once: :data:`FD_MAX_COLUMNS`,
+    or fewer when ``memory_bytes`` bounds the chunk's working set (never fewer than one)."""
+    if memory_bytes is None:
+        return FD_MAX_COLUMNS
+    return max(1, min(FD_MAX_COLUMNS, memory_bytes // column_bytes(case, layer)))
+
+
 def _central_differences(
-    spec: Spec, case: Case, layer: int, inputs: list[Tensor], zs: list[Tensor], steps: tuple[float, ...]
+    spec: Spec,
+    case: Case,
+    layer: int,
+    inputs: list[Tensor],
+    zs: list[Tensor],
+    steps: tuple[float, ...],
+    max_columns: int = FD_MAX_COLUMNS,
 ) -> tuple[list[Tensor], Tensor | None]:
     """Central differences at each of ``steps`` for every parameter of one layer, flat; and
     which of them straddle a kink (``None`` when the spec has none).
@@ -201,7 +236,7 @@ def _central_differences(
     acts = spec.activations(len(case.W))
     count = case.W[layer].numel() + rows
     signed = [s for step in steps for s in (step, -step)]
-    chunk = max(1, FD_MAX_COLUMNS // (len(signed) * batch))
+    chunk = max(1, max_columns // (len(signed) * batch))
     shifts = torch.tensor(signed, dtype=z.dtype).view(-1, 1, 1)
     c = spec.penalty_factor(batch)
     theta = torch.cat(
@@ -229,7 +264,9 @@ def _central_differences(
     return [torch.cat(e) for e in estimates], torch.cat(kinked) if spec.kinked else None
 
 
-def finite_difference_oracle(spec: Spec, case: Case, step: float = FD_STEP, *, error_bound: bool = True) -> Gradients:
+def finite_difference_oracle(
+    spec: Spec, case: Case, step: float = FD_STEP, *, error_bound: bool = True, memory_bytes: int | None = None
+) -> Gradients:
     """Central-difference gradients of every parameter, with a per-entry error estimate.
 
     With ``error_bound`` the estimate adds the truncation error, taken from the same difference
@@ -237,6 +274,10 @@ def finite_difference_oracle(spec: Spec, case: Case, step: float = FD_STEP, *, e
     that doubles the work. Without it, ``noise`` is the round-off floor alone, a lower bound:
     a comparison that passes with it passes with the full bound too (see
     :func:`gradcheck.checker.compute_truth`, which asks for the bound only when it must).
+
+    ``memory_bytes`` bounds each chunk's working set (:func:`columns_within`): a smaller budget
+    means more, narrower chunks, the same result. ``peak_bytes`` reports the largest chunk's
+    working set plus the gradients and bounds being assembled, estimated from tensor shapes.
     """
     c = case.as_float64_cpu()
     zs, activations = spec.forward(c.x, c.W, c.b)
@@ -244,10 +285,17 @@ def finite_difference_oracle(spec: Spec, case: Case, step: float = FD_STEP, *, e
     roundoff = 8 * torch.finfo(torch.float64).eps * (1.0 + float(loss.abs())) / step
     result = Gradients(loss=loss, W=[], b=[])
     inputs = [c.x, *activations[:-1]]
+    steps = (step, 2 * step) if error_bound else (step,)
+    batch = c.x.shape[1]
+    parameters = sum(w.numel() + v.numel() for w, v in zip(c.W, c.b))
     for layer, W_l in enumerate(c.W):
-        estimates, kinks = _central_differences(
-            spec, c, layer, inputs, zs, (step, 2 * step) if error_bound else (step,)
-        )
+        columns = columns_within(c, layer, memory_bytes)
+        estimates, kinks = _central_differences(spec, c, layer, inputs, zs, steps, columns)
+        count = W_l.numel() + c.b[layer].numel()
+        result.evaluations += 2 * len(steps) * count
+        chunk = max(1, columns // (2 * len(steps) * batch)) * 2 * len(steps) * batch
+        working = min(chunk, 2 * len(steps) * count * batch) * column_bytes(c, layer)
+        result.peak_bytes = max(result.peak_bytes, working + 8 * (len(steps) + 2) * parameters)
         g_h = estimates[0]
         noise = (g_h - estimates[1]).abs() / 3 + roundoff if error_bound else torch.full_like(g_h, roundoff)
         n_weights = W_l.numel()

@@ -64,6 +64,8 @@ OPTIONS = (
     Option("adapter-option", "adapter.", "KEY=VALUE", repeat=True),
     Option("domain-option", "domain.", "KEY=VALUE", repeat=True),
     Option("mode", "mode", "MODE"),
+    Option("fd", "fd", "MODE"),
+    Option("fd-memory", "fd_memory", "MIB"),
     Option("batch", "spec.batch", switch=True),
     Option("seed", "seed", "N"),
     Option("max-examples", "max_examples", "N"),

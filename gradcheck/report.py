@@ -27,7 +27,17 @@ from .records import (
     failure_lines,
 )
 
-__all__ = ["SCHEMA_VERSION", "Report", "Row", "build_report", "fold_failures", "render_text", "to_json"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "FdSummary",
+    "Report",
+    "Row",
+    "build_report",
+    "fd_summary",
+    "fold_failures",
+    "render_text",
+    "to_json",
+]
 
 # The version of the JSON document's shape (docs/json.md, gradcheck/schemas/report.schema.json):
 # raised only when a field is renamed, removed or changes meaning; new fields leave it alone.
@@ -160,6 +170,32 @@ def _failure_json(report: Report, f: Failure) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class FdSummary:
+    """Which finite differences arbitrated the run (:mod:`gradcheck.fdmode`) and what they cost."""
+
+    mode: str  # "full", "sampled", or "full+sampled" when cases differed; "none" with no case
+    forward_equivalents: int  # perturbed losses computed, each at most one forward pass
+    probes: int  # sampled mode: probes that confirmed autograd
+    peak_bytes: int  # the largest chunk's working set, from tensor shapes
+
+    def describe(self) -> str:
+        probes = f"{self.probes} probes, " if self.probes else ""
+        return f"finite differences {self.mode} ({probes}{self.forward_equivalents:,} forward-equivalents)"
+
+
+def fd_summary(report: Report) -> FdSummary:
+    """The run's finite differences, each case's truth counted once (a repeat shares its truth)."""
+    truths = list({id(r.truth): r.truth for r in report.run.results if r.truth is not None}.values())
+    modes = sorted({t.fd_mode for t in truths})
+    return FdSummary(
+        mode="+".join(modes) or "none",
+        forward_equivalents=sum(t.fd.evaluations for t in truths),
+        probes=sum(t.probes for t in truths),
+        peak_bytes=max((t.fd.peak_bytes for t in truths), default=0),
+    )
+
+
 def to_json(report: Report) -> dict[str, Any]:
     """The object ``gradcheck check --json`` prints: every field is in docs/json.md."""
     return {
@@ -175,6 +211,16 @@ def to_json(report: Report) -> dict[str, Any]:
         "cases_skipped": [s.describe() for s in report.run.skipped],
         "seed": report.seed,
         "elapsed_s": round(report.run.elapsed_s, 3),
+        **_fd_json(fd_summary(report)),
+    }
+
+
+def _fd_json(fd: FdSummary) -> dict[str, Any]:
+    return {
+        "fd_mode": fd.mode,
+        "fd_forward_equivalents": fd.forward_equivalents,
+        "fd_probes": fd.probes,
+        "fd_peak_bytes": fd.peak_bytes,
     }
 
 
@@ -243,7 +289,7 @@ def render_text(report: Report, console: Any) -> None:
     verdict = "[bold green]PASS[/]" if report.passed else "[bold red]FAIL[/]"
     console.print(
         f"{verdict} {report.target}: {len(report.run.results)} calls, {len(report.failures)} problem(s), "
-        f"{report.run.elapsed_s:.1f} s"
+        f"{report.run.elapsed_s:.1f} s; {fd_summary(report).describe()}"
     )
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from .cases import Case, parse_dtype
 from .compare import TOLERANCES, allowed_error, compare, describe_mismatch
+from .fdmode import chosen_fd, sampled_oracle
 from .oracles import Gradients, autograd_oracle, finite_difference_oracle, reference_oracle
 from .spec import SEED, Spec
 from .vocabulary import PARAMS
@@ -60,6 +61,8 @@ class Truth:
     slack: dict[SlackKey, float]  # round-off a correct run may show, per tensor and for the loss
     disagreements: dict[NoteKey, str]  # why the oracles disagree there, or what was left out
     spec: Spec = SEED  # the specification these truths follow
+    fd_mode: str = "full"  # "full": every parameter differenced; "sampled": seeded probes (gradcheck.fdmode)
+    probes: int = 0  # sampled mode: how many probes confirmed autograd
 
 
 def fd_allowance(ad: Gradients, fd: Gradients, layer: int, param: str) -> Tensor:
@@ -138,23 +141,31 @@ def round_off_slack(spec: Spec, case: Case, exact: Gradients, dtype: torch.dtype
     return slack
 
 
-def compute_truth(spec: Spec, case: Case) -> Truth:
+def compute_truth(spec: Spec, case: Case, *, fd_mode: str = "auto", memory_bytes: int | None = None) -> Truth:
     """Run all three oracles on a case, note where they disagree, and size the round-off slack.
 
-    Finite differences first come without their truncation estimate (half the work): if they
-    agree with autograd within the round-off floor alone, they agree within the full bound too.
-    Only where they don't is the full estimate computed, to judge fairly.
+    ``fd_mode`` (:func:`gradcheck.fdmode.chosen_fd`) says whether every parameter is
+    differenced or a seeded sample of probes confirms autograd; ``memory_bytes`` bounds the full
+    differences' working set. Full finite differences first come without their truncation
+    estimate (half the work): if they agree with autograd within the round-off floor alone,
+    they agree within the full bound too. Only where they don't is the full estimate computed.
     """
     ad = autograd_oracle(spec, case)
-    fd = finite_difference_oracle(spec, case, error_bound=False)
-    notes = fd_disagreements(ad, fd)
-    if any(len(key) == 2 for key in notes):
-        fd = finite_difference_oracle(spec, case)
+    mode, probes = chosen_fd(fd_mode, case), 0
+    if mode == "sampled":
+        fd, notes, probes = sampled_oracle(spec, case, ad)
+    else:
+        fd = finite_difference_oracle(spec, case, error_bound=False, memory_bytes=memory_bytes)
         notes = fd_disagreements(ad, fd)
+        if any(len(key) == 2 for key in notes):
+            first = fd
+            fd = finite_difference_oracle(spec, case, memory_bytes=memory_bytes)
+            fd.evaluations += first.evaluations
+            notes = fd_disagreements(ad, fd)
     ref = reference_oracle(case, spec)
     dtype = parse_dtype(case.spec.dtype)
     slack = round_off_slack(spec, case, ad, dtype)
     if ref is not None:
         ref_slack = slack if dtype == torch.float64 else round_off_slack(spec, case, ad, torch.float64)
         notes = {**reference_disagreements(ad, ref, ref_slack), **notes}
-    return Truth(ad, fd, ref, slack, notes, spec)
+    return Truth(ad, fd, ref, slack, notes, spec, mode, probes)

@@ -13,15 +13,18 @@ from typing import Literal, get_args
 __all__ = [
     "CHECKS",
     "EXTRA_CHECKS",
+    "FD_MODES",
     "KINDS",
     "MODES",
     "PARAMS",
     "Check",
     "CoreCheck",
     "ExtraCheck",
+    "FdMode",
     "Kind",
     "Mode",
     "Param",
+    "parse_fd",
     "parse_mode",
 ]
 
@@ -84,3 +87,17 @@ def parse_mode(value: object, *, source: str = "mode") -> Mode:
         if value == mode:
             return mode
     raise ValueError(f"{source} {value!r} is not one of {', '.join(MODES)}")
+
+
+# Which finite differences arbitrate (gradcheck.fdmode): every parameter, a seeded sample, or
+# by the network's size.
+FdMode = Literal["full", "sampled", "auto"]
+FD_MODES: tuple[FdMode, ...] = get_args(FdMode)
+
+
+def parse_fd(value: object, *, source: str = "fd") -> FdMode:
+    """``value`` as an :data:`FdMode`, or a ValueError naming ``source`` and the choices."""
+    for mode in FD_MODES:
+        if value == mode:
+            return mode
+    raise ValueError(f"{source} {value!r} is not one of {', '.join(FD_MODES)}")
