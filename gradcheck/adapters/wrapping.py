@@ -68,14 +68,14 @@ def _call_once(
 ) -> tuple[Any, Extracted | None]:
     """One call: what the implementation returned, and what was read from it (None: unreadable)."""
     widths = [x.shape[0], *(w.shape[0] for w in W)]
-    bound = bind(a, x, y, W, b)
+    bound = bind(a, x, y, W, b, spec.l2)
     before = bind(dataclasses.replace(a, grads_from="return"), x, y, W, b) if a.grads_from == "step" else None
     raw = call(a, fn, bound, widths, spec.l2)
     if a.grads_from == "return":
         got = returned_gradients(a, raw, W, b)
     else:
         raw, found = raw if a.instance or a.uses_globals else (raw, None)
-        loss = raw if a.returns == ("loss",) else MISSING
+        loss = raw if a.returns == ("loss",) or (a.script and a.loss_name) else MISSING
         if a.grads_from in ("attributes", "globals"):
             pair = named_gradients(a, found.get, len(W)) if isinstance(found, dict) else None
         else:
