@@ -40,7 +40,7 @@ from .adapter import Adapter
 from .binding import argument, keywords
 from .layout import layer_key
 from .perform import perform
-from .rewrite import Unassigned
+from .rewrite import VALUES, Unassigned
 from .script import ScriptRunner
 
 __all__ = ["call", "describe", "gradient_names", "run_script"]
@@ -69,6 +69,8 @@ def describe(a: Adapter, bound: dict[str, Any], widths: list[int], l2: float) ->
         "args": [argument(bound, name) for name in a.args],
         "kwargs": ({a.reg: l2} if a.reg else {}) | keywords(a, bound),
     }
+    if a.init:  # the initialisation seam (.seam): the function's own W1 = ... takes these instead
+        described["kwargs"][VALUES] = bound["params"]
     depth = len(widths) - 1
     if a.instance:
         names = a.attributes
@@ -139,7 +141,8 @@ def run_script(a: Adapter, fn: Any, bound: dict[str, Any], depth: int) -> tuple[
         found = perform(fn, [values, reads], {})
     except Unassigned as exc:
         raise NotApplicable(
-            f"the script never assigns {exc} (adapter grad_keys={list(a.grad_keys or a.keys)} names its gradients)"
+            f"the script never assigns {exc} at depth {depth} (adapter grad_keys={list(a.grad_keys or a.keys)} "
+            "names its gradients; depth= fixes the number of layers the code has)"
         ) from None
     missing = [name for name in reads if name not in found]
     if missing:

@@ -7,9 +7,9 @@ by the code's own random ones, so the harness rewrites the statements that would
 
 **Assignments to bound names.** A statement at the top level of the rewritten block (not nested
 in an ``if``, ``with``, a function or a class) that assigns any bound name (``x = torch.randn(N,
-D_in)``, ``w1 = ...``, ``X, y = load()``) is changed: when every name it assigns is bound, it is
-dropped (its right-hand side does not run); when it also assigns other names, it runs and the
-bound names are then given the harness's values again. Augmented assignments (``w1 -= lr *
+D_in)``, ``w1 = ...``, ``X, y = load()``) is changed: when every name it assigns is bound, its
+right-hand side does not run and the names get the harness's values; when it also assigns other
+names, it runs and the bound names are then given the harness's values again. Augmented assignments (``w1 -= lr *
 grad_w1``), subscripts and attributes (``w1[0] = 0``) are updates, not creation: they run.
 
 **One loop body** (scripts only, :func:`plan`). The *training loop* is the first top-level ``for``
@@ -31,7 +31,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 
-__all__ = ["ONCE", "VALUES", "Unassigned", "assigned_names", "guarded", "plan"]
+__all__ = ["ONCE", "VALUES", "Unassigned", "assigned_names", "guarded", "once", "plan"]
 
 VALUES = "_gradcheck_values"  # the name under which the rewritten code finds the harness's values
 ONCE = "_gradcheck_once"  # the name of the iterator that yields a loop's first item only
@@ -94,7 +94,7 @@ def guarded(statement: ast.stmt, bound: set[str]) -> list[ast.stmt]:
     if not hit:
         return [statement]
     if all(_is_plain(t) for t in targets) and set(names) <= bound:
-        return [ast.copy_location(ast.Pass(), statement)]
+        return _restore(hit, statement)
     return [statement, *_restore(hit, statement)]
 
 
