@@ -112,14 +112,14 @@ class Adapter:
         bad = [v for v in self.returns if v not in RETURNS]
         if bad:
             raise ValueError(f"adapter returns: {bad[0]!r} is not one of {', '.join(RETURNS)}")
+        bad = [kw for kw in self.kwargs if not _IDENTIFIER.fullmatch(kw.partition("=")[0]) or "=" not in kw]
+        if bad:
+            raise ValueError(f'adapter kwargs: {bad[0]!r} is not "name=VALUE" (e.g. "num_passes=1", "hidden=n1")')
         bad = [v for v in (*self.args, *(kw.partition("=")[2] for kw in self.kwargs)) if not _argument_ok(v)]
         if bad:
             raise ValueError(
                 f"adapter args: {bad[0]!r} is not one of {', '.join(ARGUMENTS)}, n0, n1, ... or a JSON literal"
             )
-        bad = [kw for kw in self.kwargs if not _IDENTIFIER.fullmatch(kw.partition("=")[0]) or "=" not in kw]
-        if bad:
-            raise ValueError(f'adapter kwargs: {bad[0]!r} is not "name=VALUE" (e.g. "num_passes=1", "hidden=n1")')
 
     def _check_binding(self) -> None:
         if self.instance and (not self.method or len(self.attributes) not in (1, 2)):
