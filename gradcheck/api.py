@@ -12,7 +12,7 @@ from .config import Settings, Source, resolve, settings_source
 from .diagnosis import diagnosed
 from .domain import DEFAULT_DOMAIN
 from .explore import explore
-from .loading import Target, load_target
+from .loading import Target, load_script, load_target
 from .presets import USUAL_ADAPTERS
 from .report import Report, build_report
 from .spec import Spec
@@ -76,7 +76,8 @@ def check(
     given |= {"fd": fd, "fd_memory": fd_memory}
     keywords = Source("", given, {k: f"check({k.removeprefix('spec.')}=...)" for k in given})
     settings = resolve(keywords, *([settings_source(settings)] if settings is not None else []))
-    target, fresh = _load(implementation, settings.function)
+    script = settings.adapter is not None and settings.adapter.script
+    target, fresh = _load(implementation, settings.function, script=script)
     call, fresh = _adapted(target.function, fresh, settings.adapter, settings.spec)
     devices = tuple(settings.devices or available_devices())
     run = _run_cases(call, fresh, target, settings, devices, cases)
@@ -170,12 +171,15 @@ def _merge(first: Run, second: Run) -> Run:
 
 
 def _load(
-    implementation: Callable[..., Any] | str | Target, function: str
+    implementation: Callable[..., Any] | str | Target, function: str, *, script: bool = False
 ) -> tuple[Target, Callable[[], Callable[..., Any]] | None]:
-    """The target, and a way to load a fresh copy of it (for files: new module state), if any."""
+    """The target, and a way to load a fresh copy of it (for files: new module state), if any;
+    with a script adapter, the file's code itself (each call runs it in a fresh namespace)."""
     if not isinstance(implementation, (str, Target)):
         label = getattr(implementation, "__qualname__", repr(implementation))
         return Target(label=label, function_name=function, function=implementation), None
+    if script and isinstance(implementation, str):
+        return load_script(implementation), None
     # A Target is already loaded (the pytest plugin loads early, to fail before any test runs).
     target = implementation if isinstance(implementation, Target) else load_target(implementation, function)
     if not target.label.endswith((".py", ".ipynb")):

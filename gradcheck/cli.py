@@ -257,6 +257,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     from .api import check
     from .config import pyproject_source, resolve, usable_devices
+    from .invoke import HarnessError
     from .loading import LoadError
 
     try:
@@ -268,6 +269,9 @@ def run_check(args: argparse.Namespace) -> int:
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except HarnessError as exc:  # an adapter that cannot apply (2) or failed inside (3): never the code's verdict
+        print(f"gradcheck: {exc}", file=sys.stderr)
+        return exc.exit_code
     if args.html:
         from .reports import write_html
 

@@ -23,7 +23,7 @@ from typing import Any
 from .defaults import DEFAULT_FUNCTION
 from .invoke import call_contained, register_source
 
-__all__ = ["IPYTHON_STAND_IN", "LoadError", "Target", "load_target", "notebook_cells", "strip_magics"]
+__all__ = ["IPYTHON_STAND_IN", "LoadError", "Target", "load_script", "load_target", "notebook_cells", "strip_magics"]
 
 LOAD_TIMEOUT = 60.0
 # Each load of a file is a new module (a fresh copy is how hidden state is caught).
@@ -180,6 +180,37 @@ def _load_module(name: str, timeout: float) -> tuple[dict[str, Any], str]:
     if not outcome.ok:
         raise LoadError(f"cannot import {name}: {outcome.describe_error()}")
     return vars(outcome.value), outcome.output
+
+
+def load_script(target: str) -> Target:
+    """A script or notebook with no function to call (:mod:`gradcheck.adapters.script`): its code
+    is read, not run; each call runs it once. A ``.py`` that cannot parse is a :class:`LoadError`;
+    a notebook cell that cannot parse is skipped with a warning, as :func:`load_target` does."""
+    from .adapters.script import ScriptRunner
+
+    if not target.endswith((".py", ".ipynb")):
+        raise LoadError(f"a script adapter runs a .py or .ipynb file, not {target!r}")
+    if not os.path.exists(target):
+        raise LoadError(f"no such file: {target}")
+    folder = os.path.dirname(os.path.abspath(target))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # a script may import helpers that sit beside it
+    notebook = target.endswith(".ipynb")
+    if notebook:
+        cells = [(f"{target} [cell {n}]", source) for n, source in enumerate(notebook_cells(target), start=1)]
+    else:
+        with open(target, encoding="utf-8", errors="replace") as f:
+            cells = [(target, f.read())]
+    try:
+        runner = ScriptRunner(
+            cells, notebook=notebook, prelude=IPYTHON_STAND_IN if notebook else "", path=os.path.abspath(target)
+        )
+    except SyntaxError as exc:
+        text = (exc.text or "").strip()
+        raise LoadError(
+            f"{os.path.basename(target)}:{exc.lineno}: SyntaxError: {exc.msg}" + (f": {text}" if text else "")
+        ) from None
+    return Target(label=target, function_name="(script)", function=runner, warnings=list(runner.warnings))
 
 
 def load_target(target: str, function: str = DEFAULT_FUNCTION, *, timeout: float = LOAD_TIMEOUT) -> Target:

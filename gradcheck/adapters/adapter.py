@@ -7,13 +7,17 @@ no step could carry out is refused here, with one line that names the field and 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
-__all__ = ["ARGUMENTS", "RETURNS", "Adapter"]
+__all__ = ["ARGUMENTS", "RETURNS", "Adapter", "literal"]
 
-ARGUMENTS = ("x", "y", "W", "b", "params", "theta")  # what the binding step can pass
-RETURNS = ("loss", "W", "b", "grads", "theta")  # what the extraction step can read back
+# What the binding step can pass (see .binding): the case's tensors, then its constants; plus
+# n0, n1, ... (one layer's width) and JSON literals ("1", "false").
+ARGUMENTS = ("x", "y", "W", "b", "params", "theta", "sizes", "nL", "depth", "batch", "reg")
+RETURNS = ("loss", "W", "b", "grads", "theta", "params")  # what the extraction step can read back
+WIDTH = re.compile(r"n(\d+)")  # n0, n1, ...: the width of layer l's output (n0: the input)
 _CHOICES = {
     "layout": ("column", "row"),
     "weights": ("out_in", "in_out"),
@@ -23,8 +27,24 @@ _CHOICES = {
     "sign": (1, -1),
     "targets": ("dense", "index"),
     "instance": (None, "bare", "sizes"),
+    "init": (None, "assign"),
 }
 _FORWARD_ITEM = re.compile(r"forward\[\d+\]")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_NOT_LITERAL = object()
+
+
+def literal(text: str) -> object:
+    """An argument that is no binding name, read as a JSON literal (``1``, ``0.5``, ``false``,
+    ``null``, ``"tanh"``); a sentinel when it is not one."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NOT_LITERAL
+
+
+def _argument_ok(name: str) -> bool:
+    return name in ARGUMENTS or bool(WIDTH.fullmatch(name)) or literal(name) is not _NOT_LITERAL
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,9 @@ class Adapter:
     - :mod:`~gradcheck.adapters.extraction`: ``returns``, ``grad_keys``, ``grads_from``, ``lr``, ``sign``;
     - :mod:`~gradcheck.adapters.composition`: ``compose``;
     - :mod:`~gradcheck.adapters.wrapping`: ``per_example``;
+    - :mod:`~gradcheck.adapters.script`: ``script``, ``loss_name`` (a script or notebook with no
+      function, run once with the harness's values under its own names);
+    - :mod:`~gradcheck.adapters.seam`: ``init`` (code that creates its own parameters);
     - ``depth``: the one number of layers the implementation supports, if it is fixed; cases of
       other depths are not run (CS231n's ``TwoLayerNet``).
     """
@@ -68,22 +91,35 @@ class Adapter:
     compose: tuple[str, ...] = ()  # (linear class, hidden activation class, output activation class or "")
     params_from: str = "args"  # or "globals": parameters written into fn.__globals__ under keys
     data: tuple[str, ...] = ()  # with params_from="globals": the global names that receive x and y
+    # -- namespace runner, constant arguments, initialisation seam (binding.py, script.py, seam.py) --
+    kwargs: tuple[str, ...] = ()  # keyword arguments "name=VALUE": a binding name (n1, reg, ...) or a JSON literal
+    script: bool = False  # a script/notebook with no function: its code runs once (see .script)
+    loss_name: str | None = None  # with script: the variable that holds the loss (a float or a tensor)
+    init: str | None = None  # "assign": the function's own `W1 = ...` before its first loop gets the harness's W1
 
     def __post_init__(self) -> None:
         self._check_choices()
         self._check_binding()
         self._check_calling()
         self._check_extraction()
+        self._check_script()
 
     def _check_choices(self) -> None:
         for field_, allowed in _CHOICES.items():
             value = getattr(self, field_)
             if value not in allowed:
                 raise ValueError(f"adapter {field_}={value!r} is not one of {', '.join(map(str, allowed))}")
-        for field_, values, names in (("args", self.args, ARGUMENTS), ("returns", self.returns, RETURNS)):
-            bad = [v for v in values if v not in names]
-            if bad:
-                raise ValueError(f"adapter {field_}: {bad[0]!r} is not one of {', '.join(names)}")
+        bad = [v for v in self.returns if v not in RETURNS]
+        if bad:
+            raise ValueError(f"adapter returns: {bad[0]!r} is not one of {', '.join(RETURNS)}")
+        bad = [kw for kw in self.kwargs if not _IDENTIFIER.fullmatch(kw.partition("=")[0]) or "=" not in kw]
+        if bad:
+            raise ValueError(f'adapter kwargs: {bad[0]!r} is not "name=VALUE" (e.g. "num_passes=1", "hidden=n1")')
+        bad = [v for v in (*self.args, *(kw.partition("=")[2] for kw in self.kwargs)) if not _argument_ok(v)]
+        if bad:
+            raise ValueError(
+                f"adapter args: {bad[0]!r} is not one of {', '.join(ARGUMENTS)}, n0, n1, ... or a JSON literal"
+            )
 
     def _check_binding(self) -> None:
         if self.instance and (not self.method or len(self.attributes) not in (1, 2)):
@@ -98,6 +134,23 @@ class Adapter:
             )
         if self.data and (self.params_from != "globals" or len(self.data) != 2):
             raise ValueError("data= names the two globals that receive x and y, with params_from='globals'")
+
+    def _check_script(self) -> None:
+        if self.script and (
+            self.params_from != "globals" or self.grads_from != "globals" or len(self.data) != 2 or self.init
+        ):
+            raise ValueError(
+                'script=true runs the code with params_from and grads_from "globals" and data= naming x and y '
+                '(the "script" adapter sets them), and no init='
+            )
+        if self.loss_name is not None and not (self.script and _IDENTIFIER.fullmatch(self.loss_name)):
+            raise ValueError("loss_name= names the script's loss variable (with script=true)")
+        if self.init and (self.uses_globals or self.compose or self.instance):
+            raise ValueError(
+                "init= rewrites a plain function's own parameter creation: not with globals, compose= or instance="
+            )
+        if "params" in self.returns and self.grads_from != "step":
+            raise ValueError('returns "params" is the parameters after a training step: it needs grads_from="step"')
 
     def _check_calling(self) -> None:
         if self.compose and (len(self.compose) != 3 or not self.compose[0]):

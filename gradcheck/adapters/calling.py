@@ -35,11 +35,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..invoke import NotApplicable
 from .adapter import Adapter
+from .binding import argument, keywords
 from .layout import layer_key
 from .perform import perform
+from .rewrite import VALUES, Unassigned
+from .script import ScriptRunner
 
-__all__ = ["call"]
+__all__ = ["call", "describe", "gradient_names", "run_script"]
 
 
 def call(a: Adapter, fn: Callable[..., Any], bound: dict[str, Any], widths: list[int], l2: float) -> Any:
@@ -48,6 +52,8 @@ def call(a: Adapter, fn: Callable[..., Any], bound: dict[str, Any], widths: list
     The result is what the implementation returned, or ``(result, {name: value})`` where the
     adapter reads names back after the call: the object's attributes (``grads_from`` ``"attributes"``,
     or ``"step"`` with ``instance``) or the namespace's globals (``uses_globals``)."""
+    if a.script:
+        return run_script(a, fn, bound, len(widths) - 1)
     described = describe(a, bound, widths, l2)
     remote = getattr(fn, "perform_call", None)
     if a.uses_globals:
@@ -60,9 +66,11 @@ def call(a: Adapter, fn: Callable[..., Any], bound: dict[str, Any], widths: list
 def describe(a: Adapter, bound: dict[str, Any], widths: list[int], l2: float) -> dict[str, Any]:
     """The call as the keyword arguments of :func:`.perform.perform` (plain data, so it can travel)."""
     described: dict[str, Any] = {
-        "args": [bound[name] for name in a.args],
-        "kwargs": {a.reg: l2} if a.reg else {},
+        "args": [argument(bound, name) for name in a.args],
+        "kwargs": ({a.reg: l2} if a.reg else {}) | keywords(a, bound),
     }
+    if a.init:  # the initialisation seam (.seam): the function's own W1 = ... takes these instead
+        described["kwargs"][VALUES] = bound["params"]
     depth = len(widths) - 1
     if a.instance:
         names = a.attributes
@@ -77,7 +85,10 @@ def describe(a: Adapter, bound: dict[str, Any], widths: list[int], l2: float) ->
     if a.backward:
         described["then"] = {
             "function": a.backward,
-            "args": [_result_marker(name) if name.startswith("forward") else bound[name] for name in a.backward_args],
+            "args": [
+                _result_marker(name) if name.startswith("forward") else argument(bound, name)
+                for name in a.backward_args
+            ],
         }
     return described
 
@@ -114,6 +125,30 @@ def _perform_in_globals(
         for name in touched:
             namespace.pop(name, None)
         namespace.update(saved)
+
+
+def run_script(a: Adapter, fn: Any, bound: dict[str, Any], depth: int) -> tuple[Any, dict[str, Any]]:
+    """A script's one run (:mod:`.script`): x, y and the parameters under the code's own names
+    (``data``, ``keys``), the gradients (``grad_keys``) and the loss (``loss_name``) read back;
+    returns ``(loss or None, {gradient name: value})``. A name the code never sets is the
+    configuration's fault, not the code's: :class:`~gradcheck.invoke.NotApplicable`."""
+    if not isinstance(fn, ScriptRunner):
+        raise NotApplicable("script=true needs a .py or .ipynb target (the code itself), not a function")
+    values = dict(zip(a.data, (bound["x"], bound["y"]), strict=True)) | bound["params"]
+    grads = gradient_names(a, a.grad_keys or a.keys, depth)
+    reads = grads + ([a.loss_name] if a.loss_name else [])
+    try:
+        found = perform(fn, [values, reads], {})
+    except Unassigned as exc:
+        raise NotApplicable(
+            f"the script never assigns {exc} at depth {depth} (adapter grad_keys={list(a.grad_keys or a.keys)} "
+            "names its gradients; depth= fixes the number of layers the code has)"
+        ) from None
+    missing = [name for name in reads if name not in found]
+    if missing:
+        field_ = "loss_name" if missing[0] == a.loss_name else "grad_keys"
+        raise NotApplicable(f"the script did not set {missing[0]!r} when it ran (adapter {field_})")
+    return (found.pop(a.loss_name) if a.loss_name else None), found
 
 
 def _result_marker(name: str) -> dict[str, int | None]:

@@ -13,7 +13,8 @@ Where the gradients come from, ``grads_from``:
 - ``"step"``: the implementation is a training step that updates the parameters by one plain SGD
   step θ ← θ − sign·lr·g and may return nothing; it gets copies (the case is untouched) and
   ``g = sign·(θ_before − θ_after)/lr`` is read from the updated copies (arguments updated in
-  place, or the object's ``attributes`` after the call, reassigned or not). ``lr`` and ``sign``
+  place, the object's ``attributes`` after the call, reassigned or not, or, with
+  ``returns=("params",)``, the returned dict keyed by ``keys``). ``lr`` and ``sign``
   (+1 descent, −1 ascent) must be the step's own.
 
 With ``"attributes"``, ``"globals"`` or ``"step"``, ``returns=("loss",)`` reads the returned loss;
@@ -116,7 +117,7 @@ def _parameters_after(
     by_keys = dataclasses.replace(a, grad_keys=None)  # the parameters' own names, not the gradients'
     new_W: Any
     new_b: Any
-    if a.params_from == "globals":
+    if a.params_from == "globals" or "params" in a.returns:
         if not isinstance(found, dict):
             return None
         new_W, new_b = named_gradients(by_keys, found.get, depth)

@@ -50,6 +50,21 @@ ADAPTERS: dict[str, Adapter] = {
         ),
         # a numpy forward_backward in the canonical layout
         Adapter("numpy", numpy=True),
+        # a script or notebook cells with no function (the PyTorch tensor tutorial, makemore-style
+        # cells): x, y, W1, b1, ... under these names, one loop body, dW1, db1, ... read back
+        Adapter(
+            "script",
+            layout="row",
+            weights="in_out",
+            bias="vector",
+            script=True,
+            params_from="globals",
+            grads_from="globals",
+            data=("x", "y"),
+            keys=("W{n}", "b{n}"),
+            grad_keys=("dW{n}", "db{n}"),
+            loss_name="loss",
+        ),
         # row-major torch: f(X [B, in], Y [B, out], W [in, out] list, b [out] list) -> (loss, W_grads, b_grads)
         Adapter("row-major", layout="row", weights="in_out", bias="vector"),
     )

@@ -11,7 +11,6 @@ reports it as it would for canonical code.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,6 +31,8 @@ from .extraction import (
     unfold_biases,
 )
 from .named import get_adapter
+from .rewrite import VALUES
+from .seam import with_given_parameters
 
 __all__ = ["wrap"]
 
@@ -41,6 +42,8 @@ def wrap(fn: Callable[..., Any], adapter: Adapter | str, spec: Spec = SEED) -> C
     a = get_adapter(adapter) if isinstance(adapter, str) else adapter
     if a.compose:
         return composed(a, fn, spec)
+    if a.init:
+        fn = _seamed(fn)
 
     def forward_backward(x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> Any:
         if a.per_example and x.shape[1] > 1:
@@ -63,19 +66,33 @@ def wrap(fn: Callable[..., Any], adapter: Adapter | str, spec: Spec = SEED) -> C
     return forward_backward
 
 
+def _seamed(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` whose own parameter creation takes the harness's parameters (:mod:`.seam`), made
+    per set of parameter names (the depth changes them) from the keyword that carries them."""
+    made = with_given_parameters(fn)
+
+    def seamed(*args: Any, **kwargs: Any) -> Any:
+        return made(frozenset(kwargs.get(VALUES) or ()))(*args, **kwargs)
+
+    seamed.__qualname__ = getattr(fn, "__qualname__", "implementation")
+    return seamed
+
+
 def _call_once(
     a: Adapter, fn: Callable[..., Any], spec: Spec, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]
 ) -> tuple[Any, Extracted | None]:
     """One call: what the implementation returned, and what was read from it (None: unreadable)."""
     widths = [x.shape[0], *(w.shape[0] for w in W)]
-    bound = bind(a, x, y, W, b)
-    before = bind(dataclasses.replace(a, grads_from="return"), x, y, W, b) if a.grads_from == "step" else None
+    bound = bind(a, x, y, W, b, spec.l2)
+    before = bind(a, x, y, W, b) if a.grads_from == "step" else None  # a second set of copies
     raw = call(a, fn, bound, widths, spec.l2)
     if a.grads_from == "return":
         got = returned_gradients(a, raw, W, b)
     else:
         raw, found = raw if a.instance or a.uses_globals else (raw, None)
-        loss = raw if a.returns == ("loss",) else MISSING
+        if "params" in a.returns:  # the step's result is the returned parameters dict
+            found = raw
+        loss = raw if a.returns == ("loss",) or (a.script and a.loss_name) else MISSING
         if a.grads_from in ("attributes", "globals"):
             pair = named_gradients(a, found.get, len(W)) if isinstance(found, dict) else None
         else:
