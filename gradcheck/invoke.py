@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["CallOutcome", "CallTimeout", "call_contained", "register_source"]
+__all__ = ["CallOutcome", "CallTimeout", "HarnessFault", "call_contained", "register_source"]
 
 OUTPUT_LIMIT = 64_000  # characters of captured output kept per call
 # Frames under these folders are the harness's or torch's, not the code under test's.
@@ -32,6 +32,13 @@ _HARNESS_DIRS = tuple(os.path.dirname(os.path.abspath(path)) + os.sep for path i
 
 class CallTimeout(BaseException):
     """Raised inside the call when its time is up; a BaseException so ``except Exception`` can't eat it."""
+
+
+class HarnessFault(Exception):
+    """An error in the harness's own code that runs inside a contained call (an adapter's
+    machinery, e.g. the layer chain of ``compose``). :func:`call_contained` lets it through
+    instead of recording it as the implementation's exception, so it ends as gradcheck's own
+    failure (exit 3), never blamed on the code under test."""
 
 
 @dataclass
@@ -107,7 +114,7 @@ def call_contained(fn: Callable[..., Any], *args: Any, timeout: float | None = N
         outcome.timed_out = True
         outcome.error = f"did not return within {timeout:g} s"
         outcome.where = _own_frame(exc.__traceback__)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, HarnessFault):
         raise
     except SystemExit as exc:
         outcome.error = f"called sys.exit({exc.code!r})"
