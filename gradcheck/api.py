@@ -98,6 +98,7 @@ def check(
         )
         run = _merge(run, Run(found.results, [], found.elapsed_s))
         warnings += [f"hypothesis search: {found.note}"] if found.note else []
+    warnings += _adapter_warnings(call)
     output = target.output + "".join(r.output for r in run.results)
     report = build_report(
         target.label,
@@ -164,6 +165,14 @@ def _without_regularisation(
     for result in run.results:
         result.failures = [dataclasses.replace(f, reproduce_options="--spec-option l2=0.0") for f in result.failures]
     return run
+
+
+def _adapter_warnings(call: Callable[..., Any]) -> list[str]:
+    """What the adapter saw while it called the implementation: a composed chain's pieces that
+    changed the arrays they were given (``input-mutation``, reported, not failed)."""
+    from .adapters.composition import Composed
+
+    return call.warnings if isinstance(call, Composed) else []
 
 
 def _merge(first: Run, second: Run) -> Run:

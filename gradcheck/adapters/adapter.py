@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from .layerargs import parse_layer_args
+
 __all__ = ["ARGUMENTS", "RETURNS", "Adapter", "literal"]
 
 # What the binding step can pass (see .binding): the case's tensors, then its constants; plus
@@ -58,7 +60,8 @@ class Adapter:
     - :mod:`~gradcheck.adapters.calling`: ``reg``, ``instance``, ``attributes``, ``method``,
       ``backward``, ``backward_args``, ``params_from``, ``data``;
     - :mod:`~gradcheck.adapters.extraction`: ``returns``, ``grad_keys``, ``grads_from``, ``lr``, ``sign``;
-    - :mod:`~gradcheck.adapters.composition`: ``compose``;
+    - :mod:`~gradcheck.adapters.composition`: ``compose``, ``compose_style``, ``layer_args``,
+      ``activation_upstream`` (and ``attributes``, ``grad_keys`` for the layer objects);
     - :mod:`~gradcheck.adapters.wrapping`: ``per_example``;
     - :mod:`~gradcheck.adapters.script`: ``script``, ``loss_name`` (a script or notebook with no
       function, run once with the harness's values under its own names);
@@ -81,7 +84,9 @@ class Adapter:
     method: str | None = None  # the object's method that is called
     per_example: bool = False  # one call per example, added up
     returns: tuple[str, ...] = ("loss", "W", "b")  # the returned tuple's order, from RETURNS
-    grad_keys: tuple[str, str] | None = None  # the gradients' names (default: keys)
+    grad_keys: tuple[str, ...] | None = (
+        None  # the gradients' names, W's then b's (default: keys); W's alone without biases
+    )
     depth: int | None = None  # the only depth the implementation supports, if fixed
     grads_from: str = "return"  # or "attributes", "step" (a training step), "globals"
     lr: float = 0.1  # a training step's learning rate
@@ -96,6 +101,11 @@ class Adapter:
     script: bool = False  # a script/notebook with no function: its code runs once (see .script)
     loss_name: str | None = None  # with script: the variable that holds the loss (a float or a tensor)
     init: str | None = None  # "assign": the function's own `W1 = ...` before its first loop gets the harness's W1
+    # -- per-layer composition (with compose=; read by gradcheck.adapters.composition) -----------
+    compose_style: str = "objects"  # or "functions": NAME_forward(...) -> (out, cache), NAME_backward(dout, cache)
+    layer_args: tuple[str, ...] = ()  # the linear class's constructor: in, out, NAME=in, NAME=<literal>; (): bare
+    activation_upstream: bool = True  # False: an activation's backward() takes no upstream, returns dA/dZ
+    # -- end of per-layer composition ------------------------------------------------------------
 
     def __post_init__(self) -> None:
         self._check_choices()
@@ -103,6 +113,7 @@ class Adapter:
         self._check_calling()
         self._check_extraction()
         self._check_script()
+        self._check_composition()
 
     def _check_choices(self) -> None:
         for field_, allowed in _CHOICES.items():
@@ -174,6 +185,39 @@ class Adapter:
             raise ValueError("grads_from='globals' needs grad_keys=, the gradients' global names (e.g. dW{n}, db{n})")
         if self.grads_from == "step" and not self.lr > 0:
             raise ValueError("grads_from='step' needs the step's learning rate lr > 0")
+
+    def _check_composition(self) -> None:
+        """The per-layer composition fields (see :mod:`~gradcheck.adapters.composition`)."""
+        if self.compose_style not in ("objects", "functions"):
+            raise ValueError(f"adapter compose_style={self.compose_style!r} is not one of objects, functions")
+        changed = [
+            n
+            for n, v in (
+                ("compose_style", self.compose_style != "objects"),
+                ("layer_args", self.layer_args),
+                ("activation_upstream", not self.activation_upstream),
+            )
+            if v
+        ]
+        if changed and not self.compose:
+            raise ValueError(f"adapter {changed[0]}= describes the layers of compose=, which is not set")
+        if self.layer_args and self.compose_style == "functions":
+            raise ValueError(
+                "adapter layer_args= are a layer class's constructor arguments: not with compose_style='functions'"
+            )
+        parse_layer_args(self.layer_args)
+        if (
+            self.compose
+            and self.compose_style == "objects"
+            and len(self.attributes) not in (0, 1 if self.bias_free else 2)
+        ):
+            wanted = "one name (W, the bias folded in or none)" if self.bias_free else "two names (W and b)"
+            raise ValueError(f"adapter attributes= on compose's linear objects: {wanted}, got {list(self.attributes)}")
+        if self.grad_keys is not None and len(self.grad_keys) not in ((1, 2) if self.bias_free else (2,)):
+            raise ValueError(
+                "adapter grad_keys= names two gradients (W's and b's); one (W's) only with bias='folded', "
+                "'folded-first' or 'none'"
+            )
 
     @property
     def bias_free(self) -> bool:

@@ -93,7 +93,7 @@ def describe(a: Adapter, bound: dict[str, Any], widths: list[int], l2: float) ->
     return described
 
 
-def gradient_names(a: Adapter, keys: tuple[str, str], depth: int) -> list[str]:
+def gradient_names(a: Adapter, keys: tuple[str, ...], depth: int) -> list[str]:
     """Every layer's names under ``keys`` (W's only, when the implementation has no biases of its own)."""
     return [layer_key(k, layer) for layer in range(depth) for k in (keys if not a.bias_free else keys[:1])]
 
