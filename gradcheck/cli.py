@@ -229,9 +229,11 @@ def _cases(args: argparse.Namespace, settings: Settings) -> list[CaseSpec] | Non
     if args.batch_size > 1 and not settings.spec.batch:
         raise ValueError(f"--batch-size {args.batch_size} needs --batch (or a spec with batch = true)")
     devices = settings.devices or available_devices()
-    targets = settings.case_domain.targets  # the one case keeps the domain's kind of targets
+    domain = settings.case_domain
+    targets = domain.targets  # the one case keeps the domain's kind of targets
+    leading = domain.leading[0] if len(domain.leading) == 1 else ()  # a layer op's one input shape
     return [
-        CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed, targets=targets)
+        CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed, targets=targets, leading=leading)
         for d in devices
     ]
 
@@ -254,6 +256,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     from .api import check
     from .config import pyproject_source, resolve, usable_devices
+    from .invoke import HarnessError
     from .loading import LoadError
 
     try:
@@ -265,6 +268,9 @@ def run_check(args: argparse.Namespace) -> int:
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except HarnessError as exc:  # an adapter that cannot apply (2) or failed inside (3): never the code's verdict
+        print(f"gradcheck: {exc}", file=sys.stderr)
+        return exc.exit_code
     if args.html:
         from .reports import write_html
 

@@ -23,11 +23,26 @@ from typing import Any
 
 import torch
 
-__all__ = ["CallOutcome", "CallTimeout", "call_contained", "register_source"]
+__all__ = ["CallOutcome", "CallTimeout", "HarnessError", "NotApplicable", "call_contained", "register_source"]
 
 OUTPUT_LIMIT = 64_000  # characters of captured output kept per call
 # Frames under these folders are the harness's or torch's, not the code under test's.
 _HARNESS_DIRS = tuple(os.path.dirname(os.path.abspath(path)) + os.sep for path in (__file__, torch.__file__))
+
+
+class HarnessError(Exception):
+    """The harness's own failure inside a contained call (an adapter's machinery, not the code
+    under test): :func:`call_contained` lets it through, so it is never reported as the code's
+    exception; the command line prints its one line and exits with :attr:`exit_code`."""
+
+    exit_code = 3  # gradcheck.exitcodes.EXIT_INTERNAL
+
+
+class NotApplicable(HarnessError):
+    """A configuration that cannot apply to this code (a variable the adapter names and the code
+    never sets): no verdict about the code, exit 2 like any other wrong command line."""
+
+    exit_code = 2  # gradcheck.exitcodes.EXIT_USAGE
 
 
 class CallTimeout(BaseException):
@@ -107,7 +122,7 @@ def call_contained(fn: Callable[..., Any], *args: Any, timeout: float | None = N
         outcome.timed_out = True
         outcome.error = f"did not return within {timeout:g} s"
         outcome.where = _own_frame(exc.__traceback__)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, HarnessError):
         raise
     except SystemExit as exc:
         outcome.error = f"called sys.exit({exc.code!r})"
