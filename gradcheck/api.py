@@ -78,6 +78,8 @@ def check(
     settings = resolve(keywords, *([settings_source(settings)] if settings is not None else []))
     script = settings.adapter is not None and settings.adapter.script
     target, fresh = _load(implementation, settings.function, script=script)
+    if settings.adapter is not None and settings.adapter.autograd == "op":
+        return _check_op(target, settings, cases)
     call, fresh = _adapted(target.function, fresh, settings.adapter, settings.spec)
     devices = tuple(settings.devices or available_devices())
     run = _run_cases(call, fresh, target, settings, devices, cases)
@@ -112,6 +114,34 @@ def check(
     return diagnosed(report, settings.spec)
 
 
+def _check_op(target: Target, settings: Settings, cases: Sequence[CaseSpec] | None) -> Report:
+    """A ``torch.autograd.Function`` for one layer (:func:`gradcheck.layercheck.check_op`): the
+    given cases, or the built-in op cases in the domain (each leading shape), then the search."""
+    from .layercheck import check_op_cases, op_cases, search_op
+
+    assert settings.adapter is not None  # the caller checked autograd == "op"
+    adapter, domain = settings.adapter, settings.case_domain
+    devices = tuple(settings.devices or available_devices())
+    chosen = cases if cases is not None else op_cases(domain, seed=settings.seed, devices=devices)
+    run = check_op_cases(target.function, chosen, adapter=adapter, timeout=settings.timeout)
+    search = 0 if cases is not None and "max_examples" not in settings.sources else settings.max_examples
+    if search > 0 and run.results and not any(r.failures for r in run.results):
+        strategy = domain.op_search(devices=devices)
+        run = _merge(
+            run, search_op(target.function, strategy, adapter=adapter, max_examples=search, timeout=settings.timeout)
+        )
+    report = build_report(
+        target.label,
+        run,
+        seed=settings.seed,
+        function=target.function_name,
+        output=target.output + "".join(r.output for r in run.results),
+        warnings=list(target.warnings) + _judged_by(settings),
+        options=settings.cli_args(),
+    )
+    return report
+
+
 def _run_cases(
     call: Callable[..., Any],
     fresh: Callable[[], Callable[..., Any]] | None,
@@ -128,6 +158,7 @@ def _run_cases(
     if cases is not None:
         return check_cases(call, cases, spec=spec, timeout=timeout, fresh=fresh, mode=mode, fd=fd, fd_memory=memory)
     domain = case_domain(settings)
+    domain.require_flat()
     builtin = domain.fit_all(builtin_cases(seed=settings.seed, batch=spec.batch, devices=devices))
     run = check_cases(call, builtin, spec=spec, timeout=timeout, fresh=fresh, mode=mode, fd=fd, fd_memory=memory)
     if spec.l2 and adapter is not None and adapter.reg:

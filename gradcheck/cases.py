@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "Case",
     "CaseSpec",
     "builtin_cases",
+    "draw_layer_op",
     "make_case",
     "parse_dtype",
     "valid_targets",
@@ -77,6 +79,9 @@ class CaseSpec:
     regime: str = "normal"
     seed: int = 0
     targets: str = "loss"
+    # Extra leading dimensions of a layer op's input: () for [B, in], (3,) for [B, 3, in]. Only
+    # the one-layer op checks (gradcheck.layercheck) draw them; networks take 2-D inputs.
+    leading: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.widths) < 2:
@@ -90,6 +95,10 @@ class CaseSpec:
         if self.targets not in TARGETS:
             raise ValueError(f"targets={self.targets!r} is not one of {', '.join(TARGETS)}")
         parse_dtype(self.dtype)
+        if not isinstance(self.leading, tuple) or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.leading
+        ):
+            raise ValueError(f"leading={self.leading!r} must be a tuple of dimensions, each at least 1")
 
     @property
     def depth(self) -> int:
@@ -99,7 +108,7 @@ class CaseSpec:
     @property
     def size(self) -> int:
         """Number of parameters, batch included as a tie-breaker: what "smallest case" means."""
-        return sum(m * n + m for n, m in zip(self.widths, self.widths[1:])) * self.batch
+        return sum(m * n + m for n, m in zip(self.widths, self.widths[1:])) * self.batch * math.prod(self.leading)
 
     def describe(self) -> dict[str, Any]:
         """The JSON form used in reports (``case`` in the CLI contract); ``targets`` only when
@@ -114,6 +123,8 @@ class CaseSpec:
         }
         if self.targets != "loss":
             described["targets"] = self.targets
+        if self.leading:
+            described["leading"] = list(self.leading)
         return described
 
     def cli_args(self) -> str:
@@ -128,6 +139,8 @@ class CaseSpec:
         parts.append(f"--seed {self.seed}")
         if self.targets != "loss":
             parts.append(f"--domain-option targets={self.targets}")
+        if self.leading:
+            parts.append(f"--domain-option 'leading=[{list(self.leading)}]'")
         return " ".join(parts)
 
 
@@ -163,7 +176,8 @@ class Case:
 
 
 def _generator(spec: CaseSpec) -> torch.Generator:
-    key = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}".encode()  # targets derive from the same draws
+    key = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}"  # targets derive from the same draws
+    key = (key + (f"|{spec.leading}" if spec.leading else "")).encode()
     return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
 
 
@@ -212,6 +226,21 @@ def make_case(spec: CaseSpec, loss_spec: Spec | None = None) -> Case:
         return t.to(device=spec.device, dtype=dtype)
 
     return Case(spec, place(x), place(y), [place(w) for w in W], [place(c) for c in b])
+
+
+def draw_layer_op(spec: CaseSpec) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """One linear layer op's values for ``spec`` (``widths = (n_in, n_out)``), in float64 on the
+    CPU, row-major as ``nn.Linear`` takes them: input ``[B, *leading, n_in]``, W ``[n_out, n_in]``,
+    b ``[n_out]``, and a random upstream gradient ``[B, *leading, n_out]`` (random, not ones, so
+    a backward that sums the wrong axis or forgets the upstream shows)."""
+    gen = _generator(spec)
+    scale = REGIMES[spec.regime]
+    n_in, n_out = spec.widths
+    x = torch.randn(spec.batch, *spec.leading, n_in, generator=gen, dtype=torch.float64)
+    W = torch.randn(n_out, n_in, generator=gen, dtype=torch.float64) * scale
+    b = torch.randn(n_out, generator=gen, dtype=torch.float64) * scale
+    upstream = torch.randn(spec.batch, *spec.leading, n_out, generator=gen, dtype=torch.float64)
+    return x, W, b, upstream
 
 
 def _bound_pre_activations(x: Tensor, W: list[Tensor], b: list[Tensor], spec: Spec) -> None:

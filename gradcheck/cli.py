@@ -232,9 +232,13 @@ def _cases(args: argparse.Namespace, settings: Settings) -> list[CaseSpec] | Non
     if args.batch_size > 1 and not settings.spec.batch:
         raise ValueError(f"--batch-size {args.batch_size} needs --batch (or a spec with batch = true)")
     devices = settings.devices or available_devices()
-    targets = settings.case_domain.targets  # the one case keeps the domain's kind of targets
+    domain = settings.case_domain
+    targets = domain.targets  # the one case keeps the domain's kind of targets
+    leading = domain.leading[0] if len(domain.leading) == 1 else ()  # a layer op's one input shape
     return [
-        CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed, targets=targets)
+        CaseSpec(
+            args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed, targets=targets, leading=leading
+        )
         for d in devices
     ]
 

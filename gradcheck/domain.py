@@ -48,6 +48,10 @@ class Domain:
     regimes: tuple[str, ...] = tuple(r for r in REGIMES if r not in ROBUSTNESS_REGIMES)
     dtypes: tuple[str, ...] = ("float64", "float32")
     targets: str = "loss"  # how y is drawn: see gradcheck.cases.TARGETS
+    # A layer op's extra input dimensions, one entry per shape drawn: () is [B, in], (3,) is
+    # [B, 3, in] (an autograd.Function whose backward handles only 2-D shows on the second).
+    # Layer ops only: a full network is judged on 2-D inputs, the () entry.
+    leading: tuple[tuple[int, ...], ...] = ((), (3,))
 
     def __post_init__(self) -> None:
         check_range(self.min_depth, self.max_depth, "min_depth", "max_depth", 1)
@@ -62,6 +66,24 @@ class Domain:
         check_names(self.dtypes, "dtypes", tuple(DTYPES))
         if self.targets not in TARGETS:
             raise ValueError(f"targets={self.targets!r} is not one of {', '.join(TARGETS)}")
+        self._check_leading()
+
+    def _check_leading(self) -> None:
+        shapes = self.leading
+        if not isinstance(shapes, tuple) or not shapes or not all(isinstance(dims, tuple) for dims in shapes):
+            raise ValueError(f"leading={shapes!r} must be a non-empty list of shapes, e.g. [[], [3]]")
+        for dims in shapes:
+            for n in dims:
+                check_int(n, f"leading={[list(d) for d in shapes]}: dimension", 1)
+
+    def require_flat(self) -> None:
+        """Refuse a domain that asks a full network for N-D inputs: networks take ``[B, in]``."""
+        if () not in self.leading:
+            shown = [list(d) for d in self.leading]
+            raise ValueError(
+                f"domain leading={shown}: a full network is checked on 2-D inputs only; extra leading "
+                'dimensions apply to layer ops (adapter autograd="op"); include [] for a network'
+            )
 
     def replace(self, **changes: object) -> Domain:
         """This domain with some fields changed (and checked again)."""
@@ -87,6 +109,32 @@ class Domain:
         a domain that no built-in case fits gets its own smallest case."""
         fitted = list(dict.fromkeys(f for f in map(self.fit, cases) if f is not None))
         return fitted or [self.smallest(seed=cases[0].seed if cases else 0)]
+
+    def fit_op(self, case: CaseSpec) -> list[CaseSpec]:
+        """A one-layer op case (``widths = (n_in, n_out)``) moved into the domain, once per
+        ``leading`` shape; ``[]`` where its regime or dtype is outside it."""
+        if case.regime not in self.regimes or case.dtype not in self.dtypes:
+            return []
+        n_in, n_out = (min(max(w, self.min_width), self.max_width) for w in case.widths)
+        widths = (self.input_width or n_in, self.output_width or n_out)
+        batch = min(max(case.batch, self.min_batch), self.max_batch)
+        return [dataclasses.replace(case, widths=widths, batch=batch, leading=dims) for dims in self.leading]
+
+    def op_search(self, *, devices: Sequence[str]) -> SearchStrategy[CaseSpec]:
+        """The search's one-layer op cases: inside the domain, shrinking toward the smallest
+        widths and batch and the first ``leading`` shape."""
+        st = gs.st
+        width = st.integers(self.min_width, min(self.max_width, max(self.min_width, _SEARCH_MAX_WIDTH)))
+        return st.builds(
+            CaseSpec,
+            widths=st.tuples(width, width).map(lambda w: (self.input_width or w[0], self.output_width or w[1])),
+            batch=st.integers(self.min_batch, self.max_batch),
+            dtype=st.sampled_from(self.dtypes),
+            device=gs.devices(names=devices),
+            regime=gs.regimes(names=self.regimes),
+            seed=st.integers(0, 2**16),
+            leading=st.sampled_from(self.leading),
+        )
 
     def smallest(self, *, seed: int = 0) -> CaseSpec:
         """The simplest case in the domain: shallowest, narrowest, first regime and dtype."""
@@ -136,6 +184,9 @@ class Domain:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if value != getattr(default, field.name):
+                if field.name == "leading":
+                    parts.append(f"--domain-option 'leading={[list(d) for d in value]}'")
+                    continue
                 shown = ",".join(value) if isinstance(value, tuple) else str(value)
                 parts.append(f"--domain-option {field.name}={shown}")
         return " ".join(parts)

@@ -22,17 +22,39 @@ The supported signature (column layout, like the seed)::
 Failures are :class:`~gradcheck.records.Failure` objects, check ``"layer-gradient"``, ``param``
 ``"W"``, ``"b"`` or ``"delta"``, ``case`` the :class:`~gradcheck.cases.CaseSpec` that rebuilds
 the layer's values (its ``seed`` also draws δ).
+
+**A ``torch.autograd.Function`` for one linear layer** (adapter ``autograd="op"``, the named
+``autograd-function``), in ``nn.Linear``'s convention::
+
+    class LinearFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input, weight, bias=None): ...   # input [B, ..., in], weight [out, in], bias [out]
+        @staticmethod
+        def backward(ctx, grad_output): ...               # -> (grad_input, grad_weight, grad_bias)
+
+is checked by :func:`check_op` the way torch uses it: ``F.apply(input, weight, bias)``, then
+torch's engine runs its backward on a random upstream gradient (``torch.autograd.grad`` with
+``grad_outputs``; random, not ones). The forward's output (``param`` ``"output"``) and the three
+gradients (``"input"``, ``"W"``, ``"b"``) are compared with autograd of ``input @ weight.T + bias``
+in float64 (and W and b with central differences of it, for the table), the inputs must come
+back unmodified, and the cases are drawn from the :class:`~gradcheck.domain.Domain`, with its
+``leading`` dimensions: ``[B, in]`` and ``[B, 3, in]`` by default, so a backward written for
+2-D only (``grad_output.t().mm(input)``) fails on the 3-D case. ``weights="in_out"`` passes the
+weight as ``[in, out]``; ``bias="none"`` calls ``F.apply(input, weight)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
-from .cases import CaseSpec, make_case
+from .cases import CaseSpec, draw_layer_op, make_case, parse_dtype
+from .checker import CaseResult, Run
 from .compare import TOLERANCES, allowed_error, compare
 from .defaults import DEFAULT_TIMEOUT
 from .invoke import call_contained
@@ -40,7 +62,13 @@ from .records import Failure
 from .spec import Activation
 from .vocabulary import Check
 
-__all__ = ["LAYER_CHECK", "check_layer"]
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from .adapters import Adapter
+    from .domain import Domain
+
+__all__ = ["LAYER_CHECK", "OP_CASES", "check_layer", "check_op", "check_op_cases", "op_cases", "search_op"]
 
 LAYER_CHECK: Check = "layer-gradient"
 _OUTPUTS = ("delta", "W", "b")  # the order backward returns them in: da_prev, dW, db
@@ -130,3 +158,162 @@ def _judge(name: str, got: Any, truth: Tensor, dtype: torch.dtype, case_spec: Ca
         mismatch=mismatch,
         case=case_spec,
     )
+
+
+# -- a torch.autograd.Function for one linear layer ------------------------------------------
+
+# The built-in op cases, (n_in, n_out), B, dtype, regime: each is run once per leading shape of
+# the domain. Width-1 and square layers, B = 1 and B > 1, both float dtypes, large and tiny values.
+OP_CASES = [
+    ((4, 3), 5, "float64", "normal"),
+    ((3, 1), 1, "float32", "normal"),
+    ((1, 1), 1, "float64", "normal"),
+    ((5, 4), 3, "float32", "normal"),
+    ((4, 4), 2, "float64", "large"),
+    ((2, 3), 4, "float64", "tiny"),
+    ((3, 5), 2, "float32", "saturated"),
+]
+_OP_OUTPUTS = ("input", "W", "b")  # the order backward returns them in: grad_input, grad_weight, grad_bias
+_FD_STEP = 1e-3  # the reference is linear in each argument: central differences are exact up to round-off
+
+
+def op_cases(domain: Domain, *, seed: int = 0, devices: Sequence[str] = ("cpu",)) -> list[CaseSpec]:
+    """The built-in op cases fitted into ``domain`` (one per leading shape), on every device."""
+    cases = [
+        fitted
+        for device in devices
+        for widths, batch, dtype, regime in OP_CASES
+        for fitted in domain.fit_op(CaseSpec(widths, batch, dtype, device, regime, seed))
+    ]
+    return list(dict.fromkeys(cases)) or domain.fit_op(
+        CaseSpec((1, 1), 1, domain.dtypes[0], "cpu", domain.regimes[0], seed)
+    )
+
+
+def check_op_cases(
+    function: Any, cases: Sequence[CaseSpec], *, adapter: Adapter, timeout: float | None = DEFAULT_TIMEOUT
+) -> Run:
+    """Every case's :class:`~gradcheck.checker.CaseResult` for the op ``function``."""
+    start = time.perf_counter()
+    results = [check_op(function, case, adapter=adapter, timeout=timeout) for case in cases]
+    return Run(results, [], time.perf_counter() - start)
+
+
+def search_op(
+    function: Any,
+    strategy: SearchStrategy[CaseSpec],
+    *,
+    adapter: Adapter,
+    max_examples: int,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Run:
+    """Hypothesis draws up to ``max_examples`` op cases from ``strategy`` (the domain's
+    :meth:`~gradcheck.domain.Domain.op_search`) and shrinks the first failing one to the
+    smallest; the run holds that case's result, or nothing when every case passed."""
+    from hypothesis import HealthCheck, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    start = time.perf_counter()
+    budget = settings(
+        max_examples=max_examples,
+        database=None,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        case = find(
+            strategy, lambda c: bool(check_op(function, c, adapter=adapter, timeout=timeout).failures), settings=budget
+        )
+    except NoSuchExample:
+        return Run([], [], time.perf_counter() - start)
+    return Run([check_op(function, case, adapter=adapter, timeout=timeout)], [], time.perf_counter() - start)
+
+
+def check_op(function: Any, case: CaseSpec, *, adapter: Adapter, timeout: float | None = DEFAULT_TIMEOUT) -> CaseResult:
+    """One case of the op: forward output, the three gradients and the inputs after the call."""
+    result = CaseResult(case, evaluated={LAYER_CHECK})
+    dtype = parse_dtype(case.dtype)
+    values = [t.to(device=case.device, dtype=dtype) for t in draw_layer_op(case)]
+    x, W, b, upstream = values
+    with_bias = adapter.bias != "none"
+    given = [x, W.T.contiguous() if adapter.weights == "in_out" else W, *([b] if with_bias else [])]
+    before = [t.clone() for t in given]
+    leaves = [t.clone().requires_grad_() for t in given]
+    truth = _op_truth(*(t.double().cpu() for t in values), with_bias)
+    apply = getattr(function, "apply", None)
+    if not callable(apply):
+        result.fail(LAYER_CHECK, "type", param="output", got=f"{type(function).__name__} without apply()")
+        return result
+    forward = call_contained(apply, *leaves, timeout=timeout)
+    result.output = forward.output
+    if not forward.ok:
+        result.fail(LAYER_CHECK, "exception", layer=0, error=forward.error, where=forward.where)
+        return result
+    out = forward.value
+    _judge_into(result, "output", out, truth["output"], dtype)
+    if not isinstance(out, Tensor) or tuple(out.shape) != tuple(upstream.shape):
+        return result
+    backward = call_contained(_backward, out, leaves, upstream, timeout=timeout)
+    result.output += backward.output
+    if not backward.ok:
+        result.fail(LAYER_CHECK, "exception", layer=0, error=backward.error, where=backward.where)
+        return result
+    for name, got in zip(_OP_OUTPUTS, backward.value, strict=False):
+        got = got.T if name == "W" and adapter.weights == "in_out" and isinstance(got, Tensor) else got
+        _judge_into(result, name, got, truth[name], dtype)
+        if name in ("W", "b") and isinstance(got, Tensor) and got.shape == truth[name].shape:
+            ad = float((got.double().cpu() - truth[name]).abs().max())
+            fd = float((got.double().cpu() - truth[f"fd {name}"]).abs().max())
+            result.errors[(0, name)] = (ad, fd)
+    mutated = [
+        n
+        for n, old, new in zip(("input", "weight", "bias"), before, leaves, strict=False)
+        if not torch.equal(old, new.detach())
+    ]
+    if mutated:
+        result.fail(LAYER_CHECK, "mutation", layer=0, tensors=tuple(mutated))
+    return result
+
+
+def _backward(out: Tensor, leaves: list[Tensor], upstream: Tensor) -> tuple[Any, ...]:
+    """Torch's engine runs the Function's own backward on ``upstream``; what it hands back per input."""
+    return torch.autograd.grad(out, leaves, grad_outputs=upstream, allow_unused=True)
+
+
+def _op_truth(x: Tensor, W: Tensor, b: Tensor, upstream: Tensor, with_bias: bool) -> dict[str, Tensor]:
+    """The linear op's output and gradients for L = Σ upstream ⊙ (x Wᵀ + b), by autograd in
+    float64, and W's and b's by central differences of L."""
+    leaves = [t.detach().clone().requires_grad_() for t in (x, W, b)]
+
+    def loss(x_: Tensor, W_: Tensor, b_: Tensor) -> Tensor:
+        return (upstream * (x_ @ W_.T + (b_ if with_bias else 0.0))).sum()
+
+    output = leaves[0] @ leaves[1].T + (leaves[2] if with_bias else 0.0)
+    grads = torch.autograd.grad((upstream * output).sum(), leaves, allow_unused=True)
+    truth = {"output": output.detach(), "input": grads[0], "W": grads[1], "b": grads[2] if with_bias else None}
+    truth["fd W"] = _central_differences(lambda t: loss(x, t, b), W)
+    truth["fd b"] = _central_differences(lambda t: loss(x, W, t), b)
+    return truth
+
+
+def _central_differences(f: Callable[[Tensor], Tensor], t: Tensor) -> Tensor:
+    flat = t.reshape(-1)
+    grad = torch.zeros_like(flat)
+    for i in range(flat.numel()):
+        step = torch.zeros_like(flat)
+        step[i] = _FD_STEP
+        grad[i] = (f((flat + step).reshape(t.shape)) - f((flat - step).reshape(t.shape))) / (2 * _FD_STEP)
+    return grad.reshape(t.shape)
+
+
+def _judge_into(result: CaseResult, name: str, got: Any, truth: Tensor | None, dtype: torch.dtype) -> None:
+    """One output judged (a bias-free op's ``grad_bias`` is not judged)."""
+    if truth is None:
+        return
+    if got is None:
+        result.fail(LAYER_CHECK, "missing", layer=0, param=name)
+        return
+    failure = _judge(name, got.detach().cpu() if isinstance(got, Tensor) else got, truth, dtype, result.case)
+    if failure is not None:
+        result.failures.append(dataclasses.replace(failure, layer=0))

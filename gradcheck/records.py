@@ -162,13 +162,24 @@ def _cpu_cuda(f: Failure) -> str:
     return f"{gradient_name(f)} on {device} differs from cpu: {describe_mismatch(f.mismatch)}" if f.mismatch else ""
 
 
-_LAYER_OUTPUTS = {"delta": "propagated δ (da_prev)", "W": "dW", "b": "db"}  # the one-layer checker's outputs
+# the one-layer checker's outputs: a layer backward's, and an autograd.Function op's
+_LAYER_OUTPUTS = {
+    "delta": "propagated δ (da_prev)",
+    "W": "dW",
+    "b": "db",
+    "input": "grad_input",
+    "output": "the forward's output",
+}
 
 
 def _layer_gradient(f: Failure) -> str:
     name = _LAYER_OUTPUTS.get(f.param or "", str(f.param))
     if f.kind == "exception":
-        return f"backward raised {_call_error(f)}"
+        return f"{'the op' if f.layer == 0 else 'backward'} raised {_call_error(f)}"
+    if f.kind == "missing":
+        return f"{name}: None (torch's engine got no gradient for this input from backward)"
+    if f.kind == "mutation":
+        return f"the op modified its input {', '.join(f.tensors)}"
     if f.kind == "return-shape":
         return f"backward returned {f.got}, not (da_prev, dW, db)"
     if f.kind == "type":
@@ -245,7 +256,8 @@ def headline(f: Failure) -> str:
 
 def describe_case(case: CaseSpec) -> str:
     """``widths [3, 1], batch 1, float32, cpu, normal``: the case, as the reports name it."""
-    return f"widths {list(case.widths)}, batch {case.batch}, {case.dtype}, {case.device}, {case.regime}"
+    leading = f", leading {list(case.leading)}" if case.leading else ""
+    return f"widths {list(case.widths)}, batch {case.batch}{leading}, {case.dtype}, {case.device}, {case.regime}"
 
 
 def failure_lines(

@@ -26,6 +26,7 @@ from .records import (
     failure_facts,
     failure_lines,
 )
+from .vocabulary import EXTRA_CHECKS
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -88,7 +89,9 @@ class Report:
 def _order(f: Failure) -> tuple[int, int, int, int]:
     layer = -1 if f.layer is None else f.layer
     size = f.case.size if f.case else 0
-    return (CHECKS.index(f.check), size, -layer, (*PARAMS, "loss", None).index(f.param))
+    params = (*PARAMS, "loss", None)
+    checks = (*CHECKS, *EXTRA_CHECKS)
+    return (checks.index(f.check), size, -layer, params.index(f.param) if f.param in params else len(params))
 
 
 def fold_failures(results: list[CaseResult]) -> tuple[list[Failure], dict[FailureKey, int]]:
@@ -128,7 +131,7 @@ def check_summaries(report: Report) -> list[dict[str, Any]]:
     """``checks`` of the JSON: every check that ran, whether it passed, on how many cases."""
     summaries = []
     failed = {f.check for f in report.failures}
-    for name in CHECKS:
+    for name in (*CHECKS, *EXTRA_CHECKS):
         cases = sum(name in r.evaluated for r in report.run.results)
         if cases or name in failed:
             summaries.append({"name": name, "passed": name not in failed, "cases": cases})

@@ -24,12 +24,13 @@ _CHOICES = {
     "layout": ("column", "row"),
     "weights": ("out_in", "in_out"),
     "bias": ("column", "vector", "row", "folded", "folded-first", "none"),
-    "grads_from": ("return", "attributes", "step", "globals"),
+    "grads_from": ("return", "attributes", "step", "globals", "delta"),
     "params_from": ("args", "globals"),
     "sign": (1, -1),
     "targets": ("dense", "index"),
     "instance": (None, "bare", "sizes"),
     "init": (None, "assign"),
+    "autograd": (None, "op", "loss"),
 }
 _FORWARD_ITEM = re.compile(r"forward\[\d+\]")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
@@ -66,6 +67,10 @@ class Adapter:
     - :mod:`~gradcheck.adapters.script`: ``script``, ``loss_name`` (a script or notebook with no
       function, run once with the harness's values under its own names);
     - :mod:`~gradcheck.adapters.seam`: ``init`` (code that creates its own parameters);
+    - :mod:`~gradcheck.layercheck` and :mod:`~gradcheck.adapters.function`: ``autograd`` (a
+      ``torch.autograd.Function``: one layer op, or a whole loss);
+    - :mod:`~gradcheck.adapters.neurons`: ``neurons``, ``neuron_keys``, ``transfer`` (per-neuron
+      dict lists, Machine Learning Mastery style);
     - ``depth``: the one number of layers the implementation supports, if it is fixed; cases of
       other depths are not run (CS231n's ``TwoLayerNet``).
     """
@@ -106,6 +111,11 @@ class Adapter:
     layer_args: tuple[str, ...] = ()  # the linear class's constructor: in, out, NAME=in, NAME=<literal>; (): bare
     activation_upstream: bool = True  # False: an activation's backward() takes no upstream, returns dA/dZ
     # -- end of per-layer composition ------------------------------------------------------------
+    # -- torch.autograd.Function and per-neuron dict lists (layercheck.py, function.py, neurons.py) --
+    autograd: str | None = None  # a torch.autograd.Function: "op" one linear layer, "loss" a whole loss
+    neurons: tuple[str, ...] = ()  # per-neuron dicts: the forward, backward and update functions' names
+    neuron_keys: tuple[str, str, str] = ("weights", "output", "delta")  # each neuron's keys
+    transfer: str | None = None  # a global of the module passed last to forward and backward
 
     def __post_init__(self) -> None:
         self._check_choices()
@@ -114,6 +124,29 @@ class Adapter:
         self._check_extraction()
         self._check_script()
         self._check_composition()
+        self._check_function_and_neurons()
+
+    def _check_function_and_neurons(self) -> None:
+        if self.autograd and (self.numpy or self.instance or self.compose or self.uses_globals or self.neurons):
+            raise ValueError(
+                "autograd= calls a torch.autograd.Function: not with numpy, instance=, compose=, globals or neurons="
+            )
+        if self.autograd == "op" and (self.layout != "row" or self.bias not in ("vector", "none")):
+            raise ValueError('autograd="op" takes nn.Linear\'s layout: layout="row" and bias="vector" (or "none")')
+        if self.neurons and (len(self.neurons) != 3 or not all(self.neurons[:2])):
+            raise ValueError(
+                "neurons= names three functions: forward, backward and update "
+                '(e.g. ["forward_propagate", "backward_propagate_error", "update_weights"]; '
+                'update "" with grads_from="delta")'
+            )
+        if self.neurons and (self.grads_from not in ("delta", "step") or not self.per_example):
+            raise ValueError(
+                'neurons= reads gradients with grads_from="delta" or "step", one example at a time (per_example=true)'
+            )
+        if self.neurons and self.grads_from == "step" and not self.neurons[2]:
+            raise ValueError('neurons= with grads_from="step" needs the update function\'s name (the third)')
+        if self.grads_from == "delta" and not self.neurons:
+            raise ValueError('grads_from="delta" reads per-neuron deltas: it needs neurons=')
 
     def _check_choices(self) -> None:
         for field_, allowed in _CHOICES.items():

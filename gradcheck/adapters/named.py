@@ -67,6 +67,17 @@ ADAPTERS: dict[str, Adapter] = {
         ),
         # row-major torch: f(X [B, in], Y [B, out], W [in, out] list, b [out] list) -> (loss, W_grads, b_grads)
         Adapter("row-major", layout="row", weights="in_out", bias="vector"),
+        # torch.autograd.Function for one linear layer, nn.Linear's convention:
+        # forward(ctx, input [B, ..., in], weight [out, in], bias [out]); backward(ctx, g) -> (gi, gw, gb)
+        Adapter("autograd-function", layout="row", bias="vector", autograd="op"),
+        # Machine Learning Mastery: a list of layers of neurons {'weights': [w_1..w_n, bias]};
+        # forward_propagate(network, row), backward_propagate_error(network, expected) stores 'delta'
+        Adapter(
+            "neurons",
+            neurons=("forward_propagate", "backward_propagate_error", "update_weights"),
+            grads_from="delta",
+            per_example=True,
+        ),
     )
 }
 

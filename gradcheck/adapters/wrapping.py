@@ -30,7 +30,9 @@ from .extraction import (
     to_canonical,
     unfold_biases,
 )
+from .function import function_loss
 from .named import get_adapter
+from .neurons import neuron_call
 from .rewrite import VALUES
 from .seam import with_given_parameters
 
@@ -44,6 +46,8 @@ def wrap(fn: Callable[..., Any], adapter: Adapter | str, spec: Spec = SEED) -> C
         return composed(a, fn, spec)
     if a.init:
         fn = _seamed(fn)
+    if a.autograd == "loss":
+        return function_loss(a, fn)
 
     def forward_backward(x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> Any:
         if a.per_example and x.shape[1] > 1:
@@ -82,6 +86,8 @@ def _call_once(
     a: Adapter, fn: Callable[..., Any], spec: Spec, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]
 ) -> tuple[Any, Extracted | None]:
     """One call: what the implementation returned, and what was read from it (None: unreadable)."""
+    if a.neurons:
+        return neuron_call(a, fn, x, y, W, b)
     widths = [x.shape[0], *(w.shape[0] for w in W)]
     bound = bind(a, x, y, W, b, spec.l2)
     before = bind(a, x, y, W, b) if a.grads_from == "step" else None  # a second set of copies
