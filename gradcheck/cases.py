@@ -176,8 +176,8 @@ class Case:
 
 
 def _generator(spec: CaseSpec) -> torch.Generator:
-    key = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}"  # targets derive from the same draws
-    key = (key + (f"|{spec.leading}" if spec.leading else "")).encode()
+    text = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}"  # targets derive from the same draws
+    key = (text + (f"|{spec.leading}" if spec.leading else "")).encode()
     return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
 
 
