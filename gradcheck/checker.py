@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from .cases import Case, CaseSpec, make_case, parse_dtype
-from .compare import TOLERANCES, allowed_error, compare
+from .compare import TOLERANCES, allowed_error, compare, noise_of
 from .defaults import DEFAULT_TIMEOUT
 from .invoke import CallOutcome, call_contained
 from .lossvalue import loss_value
@@ -90,9 +90,17 @@ def _gradient_lists(result: CaseResult, returned: Sequence[Any], depth: int) -> 
 
 
 def _check_tensor(
-    result: CaseResult, case: Case, truth: Truth, layer: int, param: str, grad: Any, judge: bool = True
+    result: CaseResult,
+    case: Case,
+    truth: Truth,
+    layer: int,
+    param: str,
+    grad: Any,
+    judge: bool = True,
+    noise: Tensor | float = 0.0,
 ) -> None:
-    """Type, shape, dtype, device, finiteness and (if ``judge``) values of one returned gradient."""
+    """Type, shape, dtype, device, finiteness and (if ``judge``) values of one returned gradient;
+    ``noise`` is the extraction path's own per-entry error (:class:`~gradcheck.compare.WithNoise`)."""
     where = {"layer": layer, "param": param}
     target = (case.W if param == "W" else case.b)[layer]
     result.evaluated.add("gradient-types")
@@ -125,7 +133,9 @@ def _check_tensor(
         return  # inconclusive: the report lists truth.disagreements, and nobody is blamed
     result.evaluated.add("gradient-values")
     expected = truth.autograd.param(layer, param)
-    allowed = allowed_error(expected, TOLERANCES[target.dtype], truth.slack[(layer, param)])
+    if isinstance(noise, Tensor) and noise.shape != expected.shape:
+        noise = 0.0
+    allowed = allowed_error(expected, TOLERANCES[target.dtype], truth.slack[(layer, param)] + noise)
     kinks = truth.fd.kinks(layer, param)
     if kinks is not None:  # a finite difference across a kink can't confirm anything: not judged
         allowed = allowed.masked_fill(kinks, math.inf)
@@ -181,7 +191,8 @@ def check_case(
         _check_loss(result, value[0], truth, dtype)
     for param, grads in _gradient_lists(result, value, len(case.W)).items():
         for layer, grad in enumerate(grads):
-            _check_tensor(result, case, truth, layer, param, grad, judge=mode != "self")
+            noise = noise_of(value, layer, param)
+            _check_tensor(result, case, truth, layer, param, grad, judge=mode != "self", noise=noise)
     _check_mutation(result, case, called_with)
     if mode != "spec":
         check_self_consistency(fn, case, result, value[0], timeout=timeout, biases=truth.spec.biases)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["TOLERANCES", "Mismatch", "Tolerance", "compare", "describe_mismatch"]
+__all__ = ["TOLERANCES", "Mismatch", "NoiseFloor", "Tolerance", "WithNoise", "compare", "describe_mismatch", "noise_of"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,29 @@ TOLERANCES = {
     torch.float16: Tolerance(rtol=1e-2, atol_scale=1e-2),
     torch.bfloat16: Tolerance(rtol=5e-2, atol_scale=5e-2),
 }
+
+
+NoiseFloor = dict[tuple[int, str], Tensor]  # (layer, "W" | "b") -> per-entry error of how it was obtained
+
+
+class WithNoise(tuple):
+    """``(loss, W_grads, b_grads)`` as an extraction path hands it to the checker, plus ``noise``:
+    the per-entry error that path itself adds (float64, canonical layout), e.g. the cancellation
+    of a gradient recovered from a training step. The checker adds it to the allowance, so the
+    harness's own round-off is never blamed on the code."""
+
+    noise: NoiseFloor
+
+    def __new__(cls, value: tuple, noise: NoiseFloor) -> WithNoise:
+        self = super().__new__(cls, value)
+        self.noise = noise
+        return self
+
+
+def noise_of(value: object, layer: int, param: str) -> Tensor | float:
+    """The extraction's noise floor for one returned tensor (0 where the path adds none)."""
+    floor = value.noise.get((layer, param)) if isinstance(value, WithNoise) else None
+    return 0.0 if floor is None else floor.detach().to(device="cpu", dtype=torch.float64)
 
 
 @dataclass(frozen=True)

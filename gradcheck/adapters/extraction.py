@@ -17,6 +17,11 @@ Where the gradients come from, ``grads_from``:
   ``returns=("params",)``, the returned dict keyed by ``keys``). ``lr`` and ``sign``
   (+1 descent, −1 ascent) must be the step's own.
 
+Every path that loses precision states its own error here, in one place, as data:
+:func:`noise_floor` (per entry; today only the step's cancellation, ε·(|θ| + |θ′|)/lr in the
+dtype of the step's own arrays: float64 for numpy code). The checker adds it to the allowance
+(:class:`gradcheck.compare.WithNoise`), so round-off of the extraction is not blamed on the code.
+
 With ``"attributes"``, ``"globals"`` or ``"step"``, ``returns=("loss",)`` reads the returned loss;
 otherwise the spec's loss stands in. With a folded bias or none (:mod:`.layout`), ``returns`` may
 name ``W`` without ``b``. A returned value the adapter cannot read (``None``, a wrong type) is
@@ -37,7 +42,15 @@ from ..spec import Spec
 from .adapter import Adapter
 from .layout import bias_back, bias_in, fold, from_implementation, layer_key, weight_back, weight_in
 
-__all__ = ["MISSING", "named_gradients", "returned_gradients", "stepped_gradients", "to_canonical", "unfold_biases"]
+__all__ = [
+    "MISSING",
+    "named_gradients",
+    "noise_floor",
+    "returned_gradients",
+    "stepped_gradients",
+    "to_canonical",
+    "unfold_biases",
+]
 
 MISSING = object()  # stands for the loss of an implementation that returns none
 
@@ -108,6 +121,39 @@ def stepped_gradients(
     return [gradient(o, n) for o, n in zip(before["W"], new_W, strict=False)], [
         gradient(o, n) for o, n in zip(before["b"], new_b, strict=False)
     ]
+
+
+def noise_floor(
+    a: Adapter, found: dict[str, Any] | None, bound: dict[str, Any], before: dict[str, Any] | None, depth: int
+) -> tuple[list[Any], list[Any]] | None:
+    """The per-entry error the extraction path itself adds, in the implementation's layout (None:
+    none, or unreadable). A training step stores θ′ = θ − sign·lr·g rounded to its arrays' dtype,
+    an error of ε·|θ′|, which the division by lr magnifies: g is read back to within
+    ε·(|θ| + |θ′|)/lr (θ′ near θ when lr·g is small, so the subtraction cancels)."""
+    if a.grads_from != "step" or before is None:
+        return None
+    after = _parameters_after(a, found, bound, depth)
+    if after is None:
+        return None
+
+    def floor(old: Any, new: Any) -> Any:
+        try:
+            return (abs(old) + abs(new)) * (_epsilon(new) / a.lr)
+        except Exception:  # noqa: BLE001 - not an array: nothing to allow for
+            return None
+
+    return [floor(o, n) for o, n in zip(before["W"], after[0], strict=False)], [
+        floor(o, n) for o, n in zip(before["b"], after[1], strict=False)
+    ]
+
+
+def _epsilon(value: Any) -> float:
+    """ε of an array's or a tensor's own floating dtype (a TypeError for anything else)."""
+    if isinstance(value, Tensor):
+        return torch.finfo(value.dtype).eps
+    import numpy as np
+
+    return float(np.finfo(value.dtype).eps)
 
 
 def _parameters_after(

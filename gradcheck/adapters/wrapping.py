@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
 from torch import Tensor
 
+from ..compare import NoiseFloor, WithNoise
 from ..spec import SEED, Spec
 from .adapter import Adapter
 from .binding import bind
@@ -25,6 +27,7 @@ from .extraction import (
     MISSING,
     Extracted,
     named_gradients,
+    noise_floor,
     returned_gradients,
     stepped_gradients,
     to_canonical,
@@ -52,19 +55,21 @@ def wrap(fn: Callable[..., Any], adapter: Adapter | str, spec: Spec = SEED) -> C
     def forward_backward(x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]) -> Any:
         if a.per_example and x.shape[1] > 1:
             calls = [_call_once(a, fn, spec, x[:, i : i + 1], y[:, i : i + 1], W, b) for i in range(x.shape[1])]
-            if any(got is None for _, got in calls):
-                return next(raw for raw, got in calls if got is None)
-            result = _add([got for _, got in calls if got is not None], _example_scale(spec, x.shape[1]))
+            if any(got is None for _, got, _ in calls):
+                return next(raw for raw, got, _ in calls if got is None)
+            scale = _example_scale(spec, x.shape[1])
+            result = _add([got for _, got, _ in calls if got is not None], scale)
             if result is None:
                 return calls[0][0]
+            noise = _add_noise([n for _, _, n in calls], scale)
         else:
-            raw, result = _call_once(a, fn, spec, x, y, W, b)
+            raw, result, noise = _call_once(a, fn, spec, x, y, W, b)
             if result is None:
                 return raw
         loss, W_grads, b_grads = result
         if loss is MISSING:  # the implementation returns no loss: the spec's stands in
             loss = spec.loss(x.double(), y.double(), [w.double() for w in W], [v.double() for v in b]).to(x.dtype)
-        return loss, W_grads, b_grads
+        return WithNoise((loss, W_grads, b_grads), noise) if noise else (loss, W_grads, b_grads)
 
     forward_backward.__qualname__ = getattr(fn, "__qualname__", "implementation")
     return forward_backward
@@ -84,14 +89,16 @@ def _seamed(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _call_once(
     a: Adapter, fn: Callable[..., Any], spec: Spec, x: Tensor, y: Tensor, W: Sequence[Tensor], b: Sequence[Tensor]
-) -> tuple[Any, Extracted | None]:
-    """One call: what the implementation returned, and what was read from it (None: unreadable)."""
+) -> tuple[Any, Extracted | None, NoiseFloor]:
+    """One call: what the implementation returned, what was read from it (None: unreadable), and
+    the extraction's own per-entry error (:func:`~.extraction.noise_floor`), canonical."""
     if a.neurons:
-        return neuron_call(a, fn, x, y, W, b)
+        return (*neuron_call(a, fn, x, y, W, b), {})  # its deltas are read exactly: no floor of their own
     widths = [x.shape[0], *(w.shape[0] for w in W)]
     bound = bind(a, x, y, W, b, spec.l2)
     before = bind(a, x, y, W, b) if a.grads_from == "step" else None  # a second set of copies
     raw = call(a, fn, bound, widths, spec.l2)
+    noise: NoiseFloor = {}
     if a.grads_from == "return":
         got = returned_gradients(a, raw, W, b)
     else:
@@ -104,10 +111,36 @@ def _call_once(
         else:
             assert before is not None  # bound above for a training step
             pair = stepped_gradients(a, found, bound, before, len(W))
+            noise = _canonical_noise(a, noise_floor(a, found, bound, before, len(W)), W, b)
         got = to_canonical(a, loss, *pair, W, b) if pair is not None else None
     if got is None or not isinstance(got[1], list):
-        return raw, got
-    return raw, (got[0], *unfold_biases(a, got[1], got[2], x, y, W, b, spec))
+        return raw, got, noise
+    return raw, (got[0], *unfold_biases(a, got[1], got[2], x, y, W, b, spec)), noise
+
+
+def _canonical_noise(
+    a: Adapter, floor: tuple[list[Any], list[Any]] | None, W: Sequence[Tensor], b: Sequence[Tensor]
+) -> NoiseFloor:
+    """A noise floor in the implementation's layout -> per (layer, param), canonical, float64.
+    Folded biases split like their gradients; a bias-free network's b gets none (the spec's own)."""
+    if floor is None:
+        return {}
+    _, W_floor, b_floor = to_canonical(a, MISSING, *floor, W, b)
+    if a.bias in ("folded", "folded-first"):
+        W_floor, b_floor = unfold_biases(a, W_floor, [], W[0], W[0], W, b, SEED)  # x, y, spec: for "none" only
+    pairs = [("W", W_floor), ("b", [] if a.bias == "none" else b_floor)]
+    return {
+        (layer, param): f.detach().to(device="cpu", dtype=torch.float64)
+        for param, floors in pairs
+        for layer, f in enumerate(floors)
+        if isinstance(f, Tensor)
+    }
+
+
+def _add_noise(floors: list[NoiseFloor], scale: float) -> NoiseFloor:
+    """Per-example floors added up like their gradients: the errors of a sum add."""
+    keys = set().union(*floors) if floors else set()
+    return {k: sum(f[k] for f in floors if k in f) * abs(scale) for k in keys}
 
 
 def _example_scale(spec: Spec, examples: int) -> float:
