@@ -41,7 +41,15 @@ from ..spec import Spec
 from .adapter import Adapter
 from .layout import bias_back, bias_in, fold, from_implementation, layer_key, weight_back, weight_in
 
-__all__ = ["MISSING", "named_gradients", "noise_floor", "returned_gradients", "stepped_gradients", "to_canonical", "unfold_biases"]
+__all__ = [
+    "MISSING",
+    "named_gradients",
+    "noise_floor",
+    "returned_gradients",
+    "stepped_gradients",
+    "to_canonical",
+    "unfold_biases",
+]
 
 MISSING = object()  # stands for the loss of an implementation that returns none
 
