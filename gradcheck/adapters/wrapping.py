@@ -140,7 +140,7 @@ def _canonical_noise(
 def _add_noise(floors: list[NoiseFloor], scale: float) -> NoiseFloor:
     """Per-example floors added up like their gradients: the errors of a sum add."""
     keys = set().union(*floors) if floors else set()
-    return {k: sum(f[k] for f in floors if k in f) * abs(scale) for k in keys}
+    return {k: torch.stack([f[k] for f in floors if k in f]).sum(dim=0).mul(abs(scale)) for k in keys}
 
 
 def _example_scale(spec: Spec, examples: int) -> float:
