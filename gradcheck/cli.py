@@ -19,7 +19,6 @@ from . import version as gradcheck_version
 from .cliargs import whole_number
 from .config import HELP
 from .exitcodes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_WRONG
-from .grading.cli import add_grade_command, add_gradescope_command, add_prairielearn_command
 
 if TYPE_CHECKING:
     from .cases import CaseSpec
@@ -263,13 +262,15 @@ def run_check(args: argparse.Namespace) -> int:
     from .config import pyproject_source, resolve, usable_devices
     from .invoke import HarnessError
     from .loading import LoadError
+    from .threads import few_threads, parameter_count
 
     try:
         settings = resolve(command_line_source(args), pyproject_source())
         usable_devices(settings)
         cases = _cases(args, settings)
         search = 0 if cases is not None else None  # a reproduction runs exactly its case
-        report = check(args.target, settings=settings, cases=cases, max_examples=search)
+        with few_threads(None if args.widths is None else parameter_count(args.widths)):
+            report = check(args.target, settings=settings, cases=cases, max_examples=search)
     except (LoadError, ValueError) as exc:
         print(f"gradcheck: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -300,7 +301,15 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_WRONG
 
 
-_COMMANDS = [add_check_command, add_grade_command, add_gradescope_command, add_prairielearn_command]
+def _grading_commands(commands) -> None:
+    """``grade``, ``gradescope`` and ``prairielearn``, imported only when the parser is built."""
+    from .grading.cli import add_grade_command, add_gradescope_command, add_prairielearn_command
+
+    for add_command in (add_grade_command, add_gradescope_command, add_prairielearn_command):
+        add_command(commands)
+
+
+_COMMANDS = [add_check_command, _grading_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ mistakes; hostile code belongs in :mod:`gradcheck.sandbox`'s separate process.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import linecache
 import os
@@ -21,13 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-
 __all__ = ["CallOutcome", "CallTimeout", "HarnessError", "NotApplicable", "call_contained", "register_source"]
 
 OUTPUT_LIMIT = 64_000  # characters of captured output kept per call
-# Frames under these folders are the harness's or torch's, not the code under test's.
-_HARNESS_DIRS = tuple(os.path.dirname(os.path.abspath(path)) + os.sep for path in (__file__, torch.__file__))
+# Frames under these folders are the harness's or torch's, not the code under test's. Torch is
+# located, not imported: ``gradcheck --help`` loads this module and must not pay for torch.
+_TORCH = importlib.util.find_spec("torch")
+_HARNESS_DIRS = tuple(
+    os.path.dirname(os.path.abspath(path)) + os.sep
+    for path in (__file__, _TORCH.origin if _TORCH and _TORCH.origin else __file__)
+)
 
 
 class HarnessError(Exception):

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from .cases import Case
+from .compare import entry_index
 from .invoke import call_contained
 from .lossvalue import loss_value
 from .truth import NOISE_MARGIN
@@ -52,7 +53,7 @@ def _probes(
     for index in torch.randperm(numel, generator=gen)[:coordinates].tolist():
         d = torch.zeros(numel, dtype=torch.float64)
         d[index] = 1.0
-        where = tuple(int(i) for i in torch.unravel_index(torch.tensor(index), shape))
+        where = entry_index(index, shape)
         probes.append((f"entry {where}", d.view(shape)))
     return probes
 

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..compare import entry_index
 from ..spec import Activation
 from .facts import CaseFacts, Key, label, residual
 
@@ -638,7 +639,7 @@ def tensor_candidates(facts: CaseFacts, key: Key, expected: Tensor, got: Tensor)
     off = ~((got - expected).abs() <= facts.allowed(key, expected))
     count = int(off.sum())
     if 0 < count <= expected.numel() // 3:  # isolated: at most a third of the entries, so never 1 of 2
-        worst = tuple(int(i) for i in torch.unravel_index((got - expected).abs().argmax(), expected.shape))
+        worst = entry_index(int((got - expected).abs().argmax()), expected.shape)
         cands.append(
             Candidate(
                 "single-entry-error",

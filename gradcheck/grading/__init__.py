@@ -16,12 +16,33 @@ Isolation is :mod:`gradcheck.sandbox`'s job; what it achieves on a machine is re
 ``results.json`` (``extra_data.gradcheck.isolation``) and at the end of ``gradcheck grade``.
 """
 
-from .assess import Assessment, assess, limits_for
-from .discover import Source, discover
-from .grade import Batch, GradeError, grade_batch
-from .gradescope import run_gradescope
-from .notebook import visible_tests
-from .rubric import DEFAULT_RUBRIC, Policy, Rubric, RubricError, RubricTest, load_rubric, parse_rubric
+import importlib
+from typing import Any
+
+# Where each public name lives, imported on first use (PEP 562): ``gradcheck --help`` builds the
+# grading subcommands from :mod:`.cli` and must not import torch through :mod:`.assess`.
+_EXPORTS = {
+    "Assessment": "assess",
+    "assess": "assess",
+    "limits_for": "assess",
+    "Source": "discover",
+    "discover": "discover",
+    "Batch": "grade",
+    "GradeError": "grade",
+    "grade_batch": "grade",
+    "run_gradescope": "gradescope",
+    "visible_tests": "notebook",
+    **dict.fromkeys(
+        ("DEFAULT_RUBRIC", "Policy", "Rubric", "RubricError", "RubricTest", "load_rubric", "parse_rubric"), "rubric"
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'gradcheck.grading' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_RUBRIC",

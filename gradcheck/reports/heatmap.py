@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..compare import entry_index
+
 __all__ = ["PLOTS_MISSING", "SCALE_CAP", "ErrorField", "error_field", "heatmap_png", "plots_available"]
 
 PLOTS_MISSING = "this picture needs matplotlib: pip install gradcheck-harness[plots]"
@@ -75,7 +77,7 @@ def error_field(returned: Tensor, true: Tensor, *, worst: tuple[int, ...] | None
     relative = ((got - expected) / denominator).nan_to_num(nan=math.inf)
     if worst is None:
         flat = int((got - expected).abs().nan_to_num(nan=math.inf).reshape(-1).argmax())
-        worst = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), expected.shape))
+        worst = entry_index(flat, expected.shape)
     if len(worst) != expected.dim() or any(not 0 <= i < n for i, n in zip(worst, expected.shape)):
         raise ValueError(f"worst={worst} is not an index of a tensor of shape {list(expected.shape)}")
     flat = 0
