@@ -130,3 +130,14 @@ def test_layer_args_by_position_keyword_and_constant():
     for bad in (["debug=Fals"], ["n=in", "out"]):
         with pytest.raises(ValueError, match="layer_args"):
             parse_layer_args(bad)
+
+
+@pytest.mark.parametrize(("relu", "code"), [("fau_layers.ReLU", 0), ("fau_layers.ReLUUnmasked", 1)])
+def test_layers_in_other_modules_are_named_module_dot_class(capsys, tmp_path, monkeypatch, relu, code):
+    monkeypatch.syspath_prepend(str(SHAPES))  # the layers' package, as the code's own imports find it
+    (tmp_path / "net.py").write_text("from fau_layers import FullyConnected\n")
+    compose = json.dumps(["FullyConnected", relu, ""])
+    argv = ["check", str(tmp_path / "net.py"), "--function", "FullyConnected", "--json", "--max-examples", "0", *FAU]
+    assert main([*argv, "--adapter-option", f"compose={compose}"]) == code
+    failures = json.loads(capsys.readouterr().out)["failures"]
+    assert {(f["layer"], f["param"]) for f in failures} == ({(0, "W"), (0, "b")} if code else set())

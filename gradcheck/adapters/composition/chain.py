@@ -8,6 +8,7 @@ calls in :attr:`Composed.warnings`.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -28,7 +29,7 @@ __all__ = ["Composed", "composed"]
 
 def composed(a: Adapter, fn: Callable[..., Any], spec: Spec) -> Composed:
     """The layers ``a.compose`` names, from ``fn``'s module, chained; ValueError if they do not fit."""
-    names = _namespace(fn)
+    names = _with_dotted(a, _namespace(fn))
     check_names(a, names)
     return Composed(a, names, spec, getattr(fn, "__qualname__", "layers"))
 
@@ -42,6 +43,23 @@ def _namespace(fn: Callable[..., Any]) -> Mapping[str, Any]:
     if module is not None and getattr(module, getattr(fn, "__name__", ""), None) is fn:
         return vars(module)
     return getattr(getattr(fn, "forward", None), "__globals__", {})
+
+
+def _with_dotted(a: Adapter, names: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``names`` plus each ``module.Name`` of ``a.compose`` that its module defines, imported as the
+    code's own imports would be (layers spread over files: ``"ReLU.ReLU"``, ``"Layers.ReLU.ReLU"``).
+    A module that cannot be imported adds nothing, and :func:`check_names` says what is missing."""
+    dotted = [n for n in a.compose if "." in n and n not in names]
+    if not dotted:
+        return names
+    found = dict(names)
+    for name in dotted:
+        module, _, attr = name.rpartition(".")
+        try:
+            found[name] = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            continue
+    return found
 
 
 class Composed:
