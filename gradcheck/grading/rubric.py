@@ -543,6 +543,10 @@ def _settings(data: dict, sandbox: dict, source: str) -> Settings:
         raise RubricError(
             f"{source}: a compose adapter chains layer objects in one process; the sandboxed grader cannot use it"
         )
+    if settings.adapter is not None and settings.adapter.init:
+        raise RubricError(
+            f"{source}: init= recompiles the function from its source in one process; the sandboxed grader cannot"
+        )
     if settings.adapter is not None and settings.adapter.uses_globals:
         raise RubricError(
             f'{source}: a notebook-globals adapter (params_from/grads_from "globals") binds the function\'s '
