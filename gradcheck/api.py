@@ -120,7 +120,9 @@ def _check_op(target: Target, settings: Settings, cases: Sequence[CaseSpec] | No
     search = 0 if cases is not None and "max_examples" not in settings.sources else settings.max_examples
     if search > 0 and run.results and not any(r.failures for r in run.results):
         strategy = domain.op_search(devices=devices)
-        run = _merge(run, search_op(target.function, strategy, adapter=adapter, max_examples=search, timeout=settings.timeout))
+        run = _merge(
+            run, search_op(target.function, strategy, adapter=adapter, max_examples=search, timeout=settings.timeout)
+        )
     report = build_report(
         target.label,
         run,

@@ -95,7 +95,9 @@ class CaseSpec:
         if self.targets not in TARGETS:
             raise ValueError(f"targets={self.targets!r} is not one of {', '.join(TARGETS)}")
         parse_dtype(self.dtype)
-        if not isinstance(self.leading, tuple) or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.leading):
+        if not isinstance(self.leading, tuple) or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.leading
+        ):
             raise ValueError(f"leading={self.leading!r} must be a tuple of dimensions, each at least 1")
 
     @property
@@ -175,8 +177,8 @@ class Case:
 
 def _generator(spec: CaseSpec) -> torch.Generator:
     key = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}"  # targets derive from the same draws
-    key = (key + (f"|{spec.leading}" if spec.leading else "")).encode()
-    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
+    key += f"|{spec.leading}" if spec.leading else ""  # a 2-D case keeps its values
+    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little"))
 
 
 def valid_targets(loss: str, y: Tensor, targets: str = "loss") -> Tensor:

@@ -233,7 +233,9 @@ def _cases(args: argparse.Namespace, settings: Settings) -> list[CaseSpec] | Non
     targets = domain.targets  # the one case keeps the domain's kind of targets
     leading = domain.leading[0] if len(domain.leading) == 1 else ()  # a layer op's one input shape
     return [
-        CaseSpec(args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed, targets=targets, leading=leading)
+        CaseSpec(
+            args.widths, args.batch_size, args.dtype, d, args.regime, settings.seed, targets=targets, leading=leading
+        )
         for d in devices
     ]
 

@@ -82,7 +82,7 @@ class Domain:
             shown = [list(d) for d in self.leading]
             raise ValueError(
                 f"domain leading={shown}: a full network is checked on 2-D inputs only; extra leading "
-                "dimensions apply to layer ops (adapter autograd=\"op\"); include [] for a network"
+                'dimensions apply to layer ops (adapter autograd="op"); include [] for a network'
             )
 
     def replace(self, **changes: object) -> Domain:

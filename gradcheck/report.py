@@ -15,7 +15,6 @@ from typing import Any
 from . import version as gradcheck_version
 from .checker import CHECKS, PARAMS, CaseResult, Run
 from .defaults import DEFAULT_FUNCTION
-from .vocabulary import EXTRA_CHECKS
 from .records import (
     Diagnosis,
     EvidenceValue,
@@ -27,6 +26,7 @@ from .records import (
     failure_facts,
     failure_lines,
 )
+from .vocabulary import EXTRA_CHECKS
 
 __all__ = ["SCHEMA_VERSION", "Report", "Row", "build_report", "fold_failures", "render_text", "to_json"]
 

@@ -58,7 +58,9 @@ def test_a_backward_for_matrices_only_fails_on_the_3d_case_at_its_own_line(capsy
 
 
 def test_the_same_backward_passes_when_the_domain_keeps_inputs_2d(capsys):
-    code, report = run_cli(capsys, "autograd_linear.py", "--function", "MatrixOnlyLinear", *OP, "--domain-option", "leading=[[]]")
+    code, report = run_cli(
+        capsys, "autograd_linear.py", "--function", "MatrixOnlyLinear", *OP, "--domain-option", "leading=[[]]"
+    )
     assert code == 0, report["failures"]
 
 
@@ -93,7 +95,11 @@ def test_the_upstream_gradient_is_random_not_ones():
         def backward(ctx, g):
             x, w = ctx.saved_tensors
             ones = torch.ones_like(g)
-            return ones @ w, ones.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]), ones.reshape(-1, g.shape[-1]).sum(0)
+            return (
+                ones @ w,
+                ones.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]),
+                ones.reshape(-1, g.shape[-1]).sum(0),
+            )
 
     result = check_op(IgnoresUpstream, CaseSpec((3, 2), 4), adapter=Adapter(layout="row", bias="vector", autograd="op"))
     assert {f.param for f in result.failures} == {"input", "W", "b"}
@@ -107,7 +113,17 @@ def test_op_cases_stay_inside_the_domain():
 
 
 def test_a_network_check_refuses_leading_dims_with_one_line(capsys):
-    code = main(["check", str(SHAPES / "autograd_loss.py"), "--function", "TwoLayerLoss", *LOSS, "--domain-option", "leading=[[3]]"])
+    code = main(
+        [
+            "check",
+            str(SHAPES / "autograd_loss.py"),
+            "--function",
+            "TwoLayerLoss",
+            *LOSS,
+            "--domain-option",
+            "leading=[[3]]",
+        ]
+    )
     assert code == 2
     assert "2-D inputs only" in capsys.readouterr().err
 
@@ -131,7 +147,9 @@ def test_a_whole_loss_function_without_sigma_prime_is_blamed_on_the_hidden_layer
 
 
 def test_per_neuron_dicts_with_sigmoid_pass(capsys):
-    code, report = run_cli(capsys, "neurons_sigmoid.py", "--function", "forward_propagate", "--adapter", "neurons", "--batch")
+    code, report = run_cli(
+        capsys, "neurons_sigmoid.py", "--function", "forward_propagate", "--adapter", "neurons", "--batch"
+    )
     assert code == 0, report["failures"]
 
 
@@ -145,7 +163,9 @@ def test_tanh_derivative_taken_of_the_output_is_named(capsys):
     options = ["--adapter", "neurons", "--adapter-option", "transfer=transfer_tanh_twice", *TANH]
     code, report = run_cli(capsys, "neurons_tanh.py", "--function", "forward_propagate", *options)
     assert code == 1
-    roots = [f for f in report["failures"] if "consequence_of" not in f["evidence"] and "same_bug_as" not in f["evidence"]]
+    roots = [
+        f for f in report["failures"] if "consequence_of" not in f["evidence"] and "same_bug_as" not in f["evidence"]
+    ]
     assert roots and {f["diagnosis"] for f in roots} == {"derivative-of-output"}
     assert {f["param"] for f in roots} <= {"W", "b"}
     deepest = max(report["failures"], key=lambda f: len(f["case"]["widths"]))
@@ -160,11 +180,15 @@ def test_per_neuron_gradients_from_the_update_step_pass_in_normal_cases(capsys):
 
 
 def test_a_student_exception_in_backward_stays_the_students(capsys, tmp_path):
-    source = (SHAPES / "neurons_sigmoid.py").read_text().replace(
-        'errors.append(expected[j] - neuron["output"])', 'errors.append(expected[j + 1] - neuron["output"])'
+    source = (
+        (SHAPES / "neurons_sigmoid.py")
+        .read_text()
+        .replace('errors.append(expected[j] - neuron["output"])', 'errors.append(expected[j + 1] - neuron["output"])')
     )
     (tmp_path / "broken.py").write_text(source)
-    code = main(["check", str(tmp_path / "broken.py"), "--function", "forward_propagate", "--adapter", "neurons", "--json"])
+    code = main(
+        ["check", str(tmp_path / "broken.py"), "--function", "forward_propagate", "--adapter", "neurons", "--json"]
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == 1
     assert report["failures"][0]["check"] == "call"
@@ -176,7 +200,9 @@ def test_an_error_inside_the_neuron_adapter_is_the_harness_s(capsys, monkeypatch
         raise IndexError("list index out of range")
 
     monkeypatch.setattr(neurons_module, "_from_deltas", broken)
-    code = main(["check", str(SHAPES / "neurons_sigmoid.py"), "--function", "forward_propagate", "--adapter", "neurons"])
+    code = main(
+        ["check", str(SHAPES / "neurons_sigmoid.py"), "--function", "forward_propagate", "--adapter", "neurons"]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 3
     assert len(err) == 1 and "internal error in the neurons adapter: IndexError" in err[0]
@@ -186,7 +212,12 @@ def test_an_error_inside_the_neuron_adapter_is_the_harness_s(capsys, monkeypatch
 
 def test_neuron_keys_and_function_names_are_configurable(capsys, tmp_path):
     source = (SHAPES / "neurons_sigmoid.py").read_text()
-    for old, new in (('"weights"', '"w"'), ('"delta"', '"d"'), ("forward_propagate", "fwd"), ("backward_propagate_error", "bwd")):
+    for old, new in (
+        ('"weights"', '"w"'),
+        ('"delta"', '"d"'),
+        ("forward_propagate", "fwd"),
+        ("backward_propagate_error", "bwd"),
+    ):
         source = source.replace(old, new)
     (tmp_path / "renamed.py").write_text(source)
     options = ["--adapter", "neurons", "--adapter-option", 'neurons=["fwd","bwd",""]']

@@ -88,16 +88,21 @@ class Adapter:
 
     def _check_function_and_neurons(self) -> None:
         if self.autograd and (self.numpy or self.instance or self.compose or self.uses_globals or self.neurons):
-            raise ValueError("autograd= calls a torch.autograd.Function: not with numpy, instance=, compose=, globals or neurons=")
+            raise ValueError(
+                "autograd= calls a torch.autograd.Function: not with numpy, instance=, compose=, globals or neurons="
+            )
         if self.autograd == "op" and (self.layout != "row" or self.bias not in ("vector", "none")):
             raise ValueError('autograd="op" takes nn.Linear\'s layout: layout="row" and bias="vector" (or "none")')
         if self.neurons and (len(self.neurons) != 3 or not all(self.neurons[:2])):
             raise ValueError(
                 "neurons= names three functions: forward, backward and update "
-                '(e.g. ["forward_propagate", "backward_propagate_error", "update_weights"]; update "" with grads_from="delta")'
+                '(e.g. ["forward_propagate", "backward_propagate_error", "update_weights"]; '
+                'update "" with grads_from="delta")'
             )
         if self.neurons and (self.grads_from not in ("delta", "step") or not self.per_example):
-            raise ValueError('neurons= reads gradients with grads_from="delta" or "step", one example at a time (per_example=true)')
+            raise ValueError(
+                'neurons= reads gradients with grads_from="delta" or "step", one example at a time (per_example=true)'
+            )
         if self.neurons and self.grads_from == "step" and not self.neurons[2]:
             raise ValueError('neurons= with grads_from="step" needs the update function\'s name (the third)')
         if self.grads_from == "delta" and not self.neurons:

@@ -47,5 +47,7 @@ def machinery(what: str) -> Iterator[None]:
         raise raised.original.with_traceback(raised.original.__traceback__) from None
     except HarnessError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a bug in the adapter, never the student's
-        raise HarnessError(f"internal error in the {what} adapter: {type(exc).__name__}: {exc} (please report this)") from exc
+    except Exception as exc:
+        raise HarnessError(
+            f"internal error in the {what} adapter: {type(exc).__name__}: {exc} (please report this)"
+        ) from exc

@@ -29,9 +29,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..invoke import NotApplicable
 from .adapter import Adapter
 from .extraction import MISSING, Extracted
-from ..invoke import NotApplicable
 from .guard import machinery, student
 
 __all__ = ["neuron_call"]
