@@ -176,9 +176,9 @@ class Case:
 
 
 def _generator(spec: CaseSpec) -> torch.Generator:
-    text = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}"  # targets derive from the same draws
-    key = (text + (f"|{spec.leading}" if spec.leading else "")).encode()
-    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
+    key = f"{spec.seed}|{spec.widths}|{spec.batch}|{spec.regime}"  # targets derive from the same draws
+    key += f"|{spec.leading}" if spec.leading else ""  # a 2-D case keeps its values
+    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little"))
 
 
 def valid_targets(loss: str, y: Tensor, targets: str = "loss") -> Tensor:

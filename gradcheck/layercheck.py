@@ -262,11 +262,11 @@ def check_op(function: Any, case: CaseSpec, *, adapter: Adapter, timeout: float 
         return result
     for name, got in zip(_OP_OUTPUTS, backward.value, strict=False):
         got = got.T if name == "W" and adapter.weights == "in_out" and isinstance(got, Tensor) else got
-        want, fd_want = truth[name], truth.get(f"fd {name}")
-        _judge_into(result, name, got, want, dtype)
-        if want is not None and fd_want is not None and isinstance(got, Tensor) and got.shape == want.shape:
-            ad = float((got.double().cpu() - want).abs().max())
-            fd = float((got.double().cpu() - fd_want).abs().max())
+        _judge_into(result, name, got, truth[name], dtype)
+        ad_truth, fd_truth = truth[name], truth.get(f"fd {name}")
+        if ad_truth is not None and fd_truth is not None and isinstance(got, Tensor) and got.shape == ad_truth.shape:
+            ad = float((got.double().cpu() - ad_truth).abs().max())
+            fd = float((got.double().cpu() - fd_truth).abs().max())
             result.errors[(0, name)] = (ad, fd)
     mutated = [
         n
@@ -293,7 +293,8 @@ def _op_truth(x: Tensor, W: Tensor, b: Tensor, upstream: Tensor, with_bias: bool
 
     output = leaves[0] @ leaves[1].T + (leaves[2] if with_bias else 0.0)
     grads = torch.autograd.grad((upstream * output).sum(), leaves, allow_unused=True)
-    truth = {"output": output.detach(), "input": grads[0], "W": grads[1], "b": grads[2] if with_bias else None}
+    truth: dict[str, Tensor | None] = {"output": output.detach(), "input": grads[0], "W": grads[1]}
+    truth["b"] = grads[2] if with_bias else None
     truth["fd W"] = _central_differences(lambda t: loss(x, t, b), W)
     truth["fd b"] = _central_differences(lambda t: loss(x, W, t), b)
     return truth
