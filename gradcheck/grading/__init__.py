@@ -17,6 +17,8 @@ Isolation is :mod:`gradcheck.sandbox`'s job; what it achieves on a machine is re
 """
 
 import importlib
+import sys
+import types
 from typing import Any
 
 # Where each public name lives, imported on first use (PEP 562): ``gradcheck --help`` builds the
@@ -42,6 +44,19 @@ def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'gradcheck.grading' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """``assess`` and ``discover`` name both a submodule and its function. Importing a submodule
+    sets it as an attribute of the package, which would hide the lazily exported function of the
+    same name; the package keeps the function (``from .assess import ...`` reads sys.modules)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not (isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
