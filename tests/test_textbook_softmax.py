@@ -43,3 +43,15 @@ def test_gradients_of_the_sum_fail_self_mode_on_every_parameter(capsys):
     code, report = run(capsys, "SumGradNet", "self")
     assert code == 1
     assert {(f["layer"], f["param"]) for f in report["failures"]} >= {(0, "W"), (1, "W")}
+
+
+@pytest.mark.parametrize("function", ["TwoLayerNet", "UnshiftedNet"])
+def test_an_overflowing_loss_is_numerical_instability_not_a_penalty(capsys, function):
+    """The raw ``extreme`` regime (never drawn by default) overflows a textbook softmax: an inf or
+    NaN loss must be named as overflow, never as a missing L2 penalty (inf matches any offset)."""
+    argv = ["check", str(FILE), "--function", function, *CS231N, "--widths", "4,5,3", "--batch-size", "5"]
+    assert main([*argv, "--regime", "extreme"]) == 1
+    failures = json.loads(capsys.readouterr().out)["failures"]
+    loss = next(f for f in failures if f["check"] == "loss-value")
+    assert loss["diagnosis"] == "numerical-instability"
+    assert "logsumexp" in loss["hint"] and "σ′" not in loss["hint"]

@@ -311,8 +311,28 @@ _SPEC_FIXES = {
         "term (and no Σb² in the loss). Biases that start at zero hide this bug."
     ),
     "loss-value": lambda s, eq: f"Return the spec's loss, {loss_words(s)}; the gradients are already right.",
+    "numerical-instability": lambda s, eq: _stable_math(s),
     "unclassified": lambda s, eq: f"Check each step against the spec's equations: {', '.join(eq.values())}.",
 }
+
+
+def _stable_math(spec: Spec) -> str:
+    """Overflow advice for the spec's own activations and loss (no σ′ talk under ReLU and softmax)."""
+    parts = []
+    if spec.criterion == "softmax_ce":
+        parts.append(
+            "Subtract each row's largest score before exp (the softmax is unchanged) and take the log-probability "
+            "as z − logsumexp(z), not log(softmax(z)): exp overflows at large scores, and a probability that "
+            "underflows to 0 has log −inf."
+        )
+    elif spec.criterion == "bce":
+        parts.append(
+            "Take the cross-entropy from the logits (log σ(z) = −softplus(−z)) or keep a away from 0 and 1: "
+            "log(0) is −inf where the output saturates."
+        )
+    if "sigmoid" in (Activation.parse(spec.hidden).name, Activation.parse(spec.output).name):
+        parts.append("Compute σ′ from the activation, a ∘ (1 − a): exp(±z) overflows where sigmoids saturate.")
+    return " ".join(parts) or "Look for an exp, a log or a division that overflows or divides by zero at large |z|."
 
 
 def fix_for(id_: str, spec: Spec = SEED) -> str:

@@ -7,6 +7,7 @@ vote; shape checks ask :mod:`.shapes`. A consequence names its root in ``consequ
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -191,12 +192,12 @@ def finite(ctx: Context, f: Failure) -> Explanation:
     if not saturated:
         return Explanation(
             "unclassified",
-            f"{where}, in a case without saturated sigmoids (largest |z| = {largest:.3g}): no overflow explains it",
+            f"{where}, in a case without saturated activations (largest |z| = {largest:.3g}): no overflow explains it",
             0.6,
             {},
             fix="Look for a 0/0, a log or sqrt of a negative number, or NaN/inf written into the gradient.",
         )
-    return Explanation("numerical-instability", where + ", in a case whose sigmoids saturate", 0.9, {})
+    return Explanation("numerical-instability", where + f", in a saturated case (largest |z| = {largest:.3g})", 0.9, {})
 
 
 def gradient_shapes(ctx: Context, f: Failure) -> Explanation:
@@ -277,6 +278,18 @@ _UNFINISHED = Explanation(
 )
 
 
+def _non_finite_loss(got: float, expected: float) -> Explanation:
+    """An inf or NaN loss where the true one is finite is overflow or underflow, never a penalty
+    or factor: every comparison with the true loss is meaningless (inf matches any offset)."""
+    return Explanation(
+        "numerical-instability",
+        f"the returned loss is {got} where the true loss is {expected:.6g}: "
+        "a value overflowed or a probability underflowed to 0 before its log",
+        0.9,
+        {},
+    )
+
+
 def loss_value(ctx: Context, f: Failure) -> Explanation:
     if f.kind == "type" and _unfinished(ctx.result_of(f)):
         return _UNFINISHED
@@ -292,6 +305,8 @@ def loss_value(ctx: Context, f: Failure) -> Explanation:
     result = ctx.result_of(f)
     facts = ctx.facts(result)
     got, expected = float(f.got), float(f.expected)
+    if not math.isfinite(got) and math.isfinite(expected):
+        return _non_finite_loss(got, expected)
     ratio = got / expected if expected else float("nan")
     grads_right = not any(g.check in ("gradient-values", "gradient-shapes", "finite") for g in result.failures)
     if loss_is_bias_free(facts):
