@@ -8,7 +8,9 @@ failures in.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
+
+_T = TypeVar("_T", bound=str)
 
 __all__ = [
     "CHECKS",
@@ -81,12 +83,17 @@ Mode = Literal["spec", "self", "both"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 
 
+def _choice(value: object, choices: tuple[_T, ...], source: str) -> _T:
+    """``value`` as one of ``choices``, or a ValueError naming ``source`` (a flag, a setting) and the choices."""
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise ValueError(f"{source} {value!r} is not one of {', '.join(choices)}")
+
+
 def parse_mode(value: object, *, source: str = "mode") -> Mode:
-    """``value`` as a :data:`Mode`, or a ValueError naming ``source`` (a flag, a setting) and the choices."""
-    for mode in MODES:
-        if value == mode:
-            return mode
-    raise ValueError(f"{source} {value!r} is not one of {', '.join(MODES)}")
+    """``value`` as a :data:`Mode`, or a ValueError naming ``source`` and the choices."""
+    return _choice(value, MODES, source)
 
 
 # Which finite differences arbitrate (gradcheck.fdmode): every parameter, a seeded sample, or
@@ -97,7 +104,4 @@ FD_MODES: tuple[FdMode, ...] = get_args(FdMode)
 
 def parse_fd(value: object, *, source: str = "fd") -> FdMode:
     """``value`` as an :data:`FdMode`, or a ValueError naming ``source`` and the choices."""
-    for mode in FD_MODES:
-        if value == mode:
-            return mode
-    raise ValueError(f"{source} {value!r} is not one of {', '.join(FD_MODES)}")
+    return _choice(value, FD_MODES, source)
