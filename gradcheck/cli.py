@@ -92,6 +92,19 @@ def _widths(text: str) -> tuple[int, ...]:
     return widths
 
 
+def _key_values(group: argparse._ArgumentGroup, kind: str) -> None:
+    """``--KIND-option KEY=VALUE``, repeatable: one field of the spec, domain or adapter."""
+    group.add_argument(
+        f"--{kind}-option",
+        action="append",
+        type=_key_value,
+        default=[],
+        dest=f"{kind}_options",
+        metavar="KEY=VALUE",
+        help=HELP[f"{kind}_option"],
+    )
+
+
 def _key_value(text: str) -> str:
     """An argparse type: ``KEY=VALUE`` as typed (the resolver reads it and names it in errors)."""
     from .config import parse_option
@@ -131,38 +144,14 @@ def add_check_command(commands) -> None:
         "field by field, [tool.gradcheck] in ./pyproject.toml, else the seed's",
     )
     contract.add_argument("--spec", metavar="PRESET", help=HELP["spec"])
-    contract.add_argument(
-        "--spec-option",
-        action="append",
-        type=_key_value,
-        default=[],
-        dest="spec_options",
-        metavar="KEY=VALUE",
-        help=HELP["spec_option"],
-    )
-    contract.add_argument(
-        "--domain-option",
-        action="append",
-        type=_key_value,
-        default=[],
-        dest="domain_options",
-        metavar="KEY=VALUE",
-        help=HELP["domain_option"],
-    )
+    for kind in ("spec", "domain"):
+        _key_values(contract, kind)
     contract.add_argument(
         "--adapter",
         metavar="NAME",
         help=HELP["adapter"],
     )
-    contract.add_argument(
-        "--adapter-option",
-        action="append",
-        type=_key_value,
-        default=[],
-        dest="adapter_options",
-        metavar="KEY=VALUE",
-        help=HELP["adapter_option"],
-    )
+    _key_values(contract, "adapter")
     contract.add_argument("--mode", help=HELP["mode"])
     contract.add_argument("--fd", metavar="MODE", help=HELP["fd"])
     contract.add_argument("--fd-memory", metavar="MIB", help=HELP["fd_memory"])
